@@ -1,0 +1,397 @@
+"""kubeforge on-host checker: compare desired state with the host, and converge it.
+
+Sent over SSH and run with the host's python3; stdlib only, no files left behind. Reads
+one JSON manifest on stdin, writes one JSON report on stdout. `mode: "check"` only reads
+facts; `mode: "apply"` re-checks and fixes what differs, in manifest order, stopping at
+the first failure. Paths are prefixed with `root` (tests point it at a temporary tree).
+
+Services and commands may depend on other ops (`restart_on` / `on_change`). Before a
+trigger is changed a marker is written under /var/lib/kubeforge/pending, and removed
+once the dependent ran: an apply killed in between still restarts on the next run.
+"""
+
+import base64
+import difflib
+import fcntl
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import subprocess
+import sys
+import tempfile
+
+MAX_DIFF_BYTES = 512 * 1024
+TAIL = 2000
+
+
+class OpFailed(Exception):
+    def __init__(self, command, code, stderr):
+        Exception.__init__(self, command)
+        self.command, self.code, self.stderr = command, code, stderr
+
+
+class Host:
+    """Facts and changes, resolved against the root prefix and binary overrides."""
+
+    def __init__(self, manifest):
+        self.root = manifest.get("root") or ""
+        self.bins = manifest.get("bin") or {}
+        self.env = dict(os.environ, KF_ROOT=self.root, DEBIAN_FRONTEND="noninteractive")
+
+    def p(self, path):
+        return self.root + path if self.root else path
+
+    def bin(self, name):
+        return self.bins.get(name, name)
+
+    def run(self, argv, check=True, shell=False):
+        proc = subprocess.run(argv, shell=shell, env=self.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = proc.stdout.decode("utf-8", "replace")
+        err = proc.stderr.decode("utf-8", "replace")
+        if check and proc.returncode != 0:
+            cmd = argv if shell else " ".join(argv)
+            raise OpFailed(cmd, proc.returncode, err[-TAIL:] or out[-TAIL:])
+        return proc.returncode, out
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(path, data, mode):
+    """Write beside the target and rename: a reader never sees a half-written file."""
+    os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".kf-", dir=os.path.dirname(path) or "/")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def owner_changes(path, op):
+    st = os.lstat(path)
+    changes = []
+    if op.get("mode") is not None and (st.st_mode & 0o7777) != op["mode"]:
+        changes.append("mode")
+    if op.get("owner") and st.st_uid != pwd.getpwnam(op["owner"]).pw_uid:
+        changes.append("owner")
+    if op.get("group") and st.st_gid != grp.getgrnam(op["group"]).gr_gid:
+        changes.append("group")
+    return changes
+
+
+def fix_owner(path, op):
+    if op.get("mode") is not None:
+        os.chmod(path, op["mode"])
+    uid = pwd.getpwnam(op["owner"]).pw_uid if op.get("owner") else -1
+    gid = grp.getgrnam(op["group"]).gr_gid if op.get("group") else -1
+    if uid != -1 or gid != -1:
+        os.chown(path, uid, gid)
+
+
+# --- checks: return a list of what differs (empty = converged) -------------------------
+
+def check_file(host, op, result, want_diff):
+    path = host.p(op["path"])
+    current = read_bytes(path)
+    if current is None:
+        changes = ["create"]
+    else:
+        changes = [] if hashlib.sha256(current).hexdigest() == op["sha256"] else ["content"]
+        changes += owner_changes(path, op)
+    if want_diff and "content" in changes and not op.get("secret"):
+        if len(current) <= MAX_DIFF_BYTES:
+            try:
+                result["current"] = current.decode("utf-8")
+            except UnicodeDecodeError:
+                result["current_binary"] = True
+    return changes
+
+
+def line_target(host, op):
+    """The file's text with the line in place: replaces the first match, else appends."""
+    data = read_bytes(host.p(op["path"]))
+    text = data.decode("utf-8") if data is not None else ""
+    lines = text.splitlines(True)
+    pattern = re.compile(op["match"]) if op.get("match") else None
+    for i, line in enumerate(lines):
+        if line.rstrip("\n") == op["line"]:
+            return text, text
+        if pattern and pattern.search(line):
+            lines[i] = op["line"] + "\n"
+            return text, "".join(lines)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return text, "".join(lines) + op["line"] + "\n"
+
+
+def check_line(host, op, result, want_diff):
+    before, after = line_target(host, op)
+    if before == after:
+        return []
+    if want_diff and not op.get("secret"):
+        result["diff"] = "".join(difflib.unified_diff(
+            before.splitlines(True), after.splitlines(True), op["path"], op["path"]))
+    return ["line"]
+
+
+def check_directory(host, op, result, want_diff):
+    path = host.p(op["path"])
+    if not os.path.isdir(path):
+        return ["create"]
+    return owner_changes(path, op)
+
+
+def check_symlink(host, op, result, want_diff):
+    path = host.p(op["path"])
+    if not os.path.islink(path):
+        return ["create"]
+    return [] if os.readlink(path) == op["target"] else ["target"]
+
+
+def sysctl_path(host, key):
+    return host.p("/proc/sys/" + key.replace(".", "/"))
+
+
+def check_sysctl(host, op, result, want_diff):
+    data = read_bytes(sysctl_path(host, op["key"]))
+    if data is None:
+        raise OpFailed("read sysctl " + op["key"], 1, "no such sysctl key on this host")
+    current = " ".join(data.decode().split())
+    result["current"] = current
+    return [] if current == str(op["value"]) else ["value"]
+
+
+def check_service(host, op, result, want_diff):
+    changes = []
+    if op.get("enabled") is not None:
+        code, out = host.run([host.bin("systemctl"), "is-enabled", op["name"]], check=False)
+        if (out.strip() == "enabled") != op["enabled"]:
+            changes.append("enable" if op["enabled"] else "disable")
+    if op.get("active") is not None:
+        code, out = host.run([host.bin("systemctl"), "is-active", op["name"]], check=False)
+        if (out.strip() == "active") != op["active"]:
+            changes.append("start" if op["active"] else "stop")
+    return changes
+
+
+def installed_packages(host, names):
+    code, out = host.run([host.bin("dpkg-query"), "-W", "-f=${Package} ${Status}\\n"] + names,
+                         check=False)
+    return {ln.split()[0] for ln in out.splitlines() if ln.endswith("install ok installed")}
+
+
+def check_package(host, op, result, want_diff):
+    missing = sorted(set(op["names"]) - installed_packages(host, op["names"]))
+    result["missing"] = missing
+    return ["install"] if missing else []
+
+
+def check_command(host, op, result, want_diff):
+    if op.get("creates") and os.path.exists(host.p(op["creates"])):
+        return []
+    if op.get("unless"):
+        code, _ = host.run(op["unless"], check=False, shell=True)
+        return [] if code == 0 else ["run"]
+    if op.get("on_change"):
+        return []  # runs only when a trigger changes (see triggered())
+    return ["run"]
+
+
+CHECKS = {"file": check_file, "line": check_line, "directory": check_directory,
+          "symlink": check_symlink, "sysctl": check_sysctl, "service": check_service,
+          "package": check_package, "command": check_command}
+
+
+# --- fixes ---------------------------------------------------------------------------
+
+def fix_file(host, op, changes):
+    path = host.p(op["path"])
+    if "create" in changes or "content" in changes:
+        data = base64.b64decode(op["content_b64"])
+        if hashlib.sha256(data).hexdigest() != op["sha256"]:
+            raise OpFailed("write " + op["path"], 1, "content does not match its sha256")
+        write_atomic(path, data, op.get("mode") if op.get("mode") is not None else 0o644)
+    fix_owner(path, op)
+
+
+def fix_line(host, op, changes):
+    path = host.p(op["path"])
+    _, after = line_target(host, op)
+    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644
+    write_atomic(path, after.encode("utf-8"), mode)
+
+
+def fix_directory(host, op, changes):
+    path = host.p(op["path"])
+    os.makedirs(path, exist_ok=True)
+    fix_owner(path, op)
+
+
+def fix_symlink(host, op, changes):
+    path = host.p(op["path"])
+    if os.path.lexists(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise OpFailed("link " + op["path"], 1, "a directory is in the way")
+        os.unlink(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.symlink(op["target"], path)
+
+
+def fix_sysctl(host, op, changes):
+    with open(sysctl_path(host, op["key"]), "w") as handle:
+        handle.write(str(op["value"]) + "\n")
+
+
+def fix_service(host, op, changes):
+    ctl = host.bin("systemctl")
+    for change in changes:
+        if change == "restart":
+            host.run([ctl, "restart", op["name"]])
+        elif change in ("enable", "disable", "start", "stop"):
+            host.run([ctl, change, op["name"]])
+
+
+def fix_package(host, op, changes):
+    missing = sorted(set(op["names"]) - installed_packages(host, op["names"]))
+    host.run([host.bin("apt-get"), "install", "-y", "--no-install-recommends"] + missing)
+
+
+def fix_command(host, op, changes):
+    host.run(op["cmd"], shell=True)
+
+
+FIXES = {"file": fix_file, "line": fix_line, "directory": fix_directory,
+         "symlink": fix_symlink, "sysctl": fix_sysctl, "service": fix_service,
+         "package": fix_package, "command": fix_command}
+
+
+# --- triggers: restart/re-run when something it depends on changed --------------------
+
+def marker_path(host, op):
+    digest = hashlib.sha256(op["id"].encode()).hexdigest()[:16]
+    return host.p("/var/lib/kubeforge/pending/" + digest)
+
+
+def triggers(op):
+    return op.get("restart_on") or op.get("on_change") or []
+
+
+def triggered(host, op, results_by_id):
+    """True if a trigger of `op` needs a change, or a previous apply left it pending."""
+    fired = any(results_by_id.get(t, {}).get("status") == "change" for t in triggers(op))
+    return bool(triggers(op)) and (fired or os.path.exists(marker_path(host, op)))
+
+
+def check_all(host, manifest):
+    want_diff = bool(manifest.get("diff"))
+    results, by_id = [], {}
+    for op in manifest["ops"]:
+        result = {"id": op["id"], "kind": op["kind"]}
+        try:
+            changes = CHECKS[op["kind"]](host, op, result, want_diff)
+        except OpFailed as exc:
+            result.update(status="failed", error=error_dict(exc))
+            results.append(result)
+            return results
+        if op["kind"] in ("service", "command") and triggered(host, op, by_id):
+            if op["kind"] == "service" and "start" not in changes:
+                changes.append("restart")
+            elif op["kind"] == "command" and "run" not in changes:
+                changes.append("run")
+        result.update(status="change" if changes else "ok", changes=changes)
+        by_id[op["id"]] = result
+        results.append(result)
+    return results
+
+
+def error_dict(exc):
+    return {"command": exc.command, "exit": exc.code, "stderr": exc.stderr[-TAIL:]}
+
+
+def mark_pending(host, manifest, results):
+    """Record dependents of changing triggers before touching anything (crash safety)."""
+    by_id = {r["id"]: r for r in results}
+    for op in manifest["ops"]:
+        if op["kind"] in ("service", "command") and triggered(host, op, by_id):
+            path = marker_path(host, op)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+
+
+def apply_all(host, manifest):
+    results = check_all(host, manifest)
+    if any(r["status"] == "failed" for r in results):
+        return results
+    mark_pending(host, manifest, results)
+    ops = {op["id"]: op for op in manifest["ops"]}
+    failed = False
+    for result in results:
+        op = ops[result["id"]]
+        if failed:
+            result["status"] = "skipped"
+        elif result["status"] == "change":
+            failed = not apply_one(host, op, result)
+    return results
+
+
+def apply_one(host, op, result):
+    try:
+        if op["kind"] == "file" and op["path"].startswith(("/etc/systemd/", "/lib/systemd/")):
+            host.daemon_reload = True
+        if op["kind"] == "service" and getattr(host, "daemon_reload", False):
+            host.run([host.bin("systemctl"), "daemon-reload"])
+            host.daemon_reload = False
+        FIXES[op["kind"]](host, op, result["changes"])
+    except OpFailed as exc:
+        result.update(status="failed", error=error_dict(exc))
+        return False
+    except OSError as exc:
+        result.update(status="failed", error={"command": op["kind"] + " " + op.get(
+            "path", op.get("name", "")), "exit": exc.errno or 1, "stderr": str(exc)})
+        return False
+    if triggers(op) and os.path.exists(marker_path(host, op)):
+        os.unlink(marker_path(host, op))
+    result["status"] = "changed"
+    return True
+
+
+def locked(host):
+    """One apply at a time per host: a second kubeforge waits for the first."""
+    path = host.p("/var/lib/kubeforge/agent.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    handle = open(path, "w")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def main():
+    manifest = json.load(sys.stdin)
+    host = Host(manifest)
+    if manifest.get("mode") == "apply":
+        lock = locked(host)
+        try:
+            results = apply_all(host, manifest)
+        finally:
+            lock.close()
+    else:
+        results = check_all(host, manifest)
+    json.dump({"results": results, "python": sys.version.split()[0]}, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The `kubeforge` command: parse, call the library, print. One module per command group."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kubeforge.cli import console, spec_cmds
+from kubeforge.errors import KubeforgeError
+
+app = typer.Typer(
+    name="kubeforge",
+    help="One cluster spec to a highly-available Kubernetes cluster; rehearsed on one Linux host.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+spec_cmds.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except KubeforgeError as exc:
+        console.error(str(exc))
+        sys.exit(exc.exit_code)

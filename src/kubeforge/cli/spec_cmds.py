@@ -1,0 +1,138 @@
+"""Commands on the spec itself: init, validate, plan, render, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kubeforge.cli import console
+from kubeforge.cli.console import SpecOption, StateOption
+from kubeforge.plan import findings as findings_mod
+from kubeforge.plan import validate as validate_mod
+from kubeforge.plan.model import Plan
+from kubeforge.render import bundle
+from kubeforge.spec import default
+from kubeforge.spec.model import ClusterSpec
+from kubeforge.workspace import Workspace
+
+EXIT_INVALID = 2
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(validate)
+    app.command()(plan)
+    app.command()(render)
+    app.command()(schema)
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the spec.")] = Path("cluster.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default spec (the reference design, errata fixed), with comments."""
+    if path.exists() and not force:
+        console.error(f"{path} exists; pass --force to overwrite it, or give another PATH")
+        raise typer.Exit(1)
+    path.write_text(default.default_text())
+    console.out.print(f"wrote {path}: edit it, then run `kubeforge validate -f {path}`")
+
+
+def validate(spec: SpecOption = None) -> None:
+    """Check the spec; list every problem with its fix. Exit 2 if any is an error."""
+    found = _findings(Workspace(spec).spec)
+    _print_findings(found)
+    if findings_mod.has_errors(found):
+        raise typer.Exit(EXIT_INVALID)
+    console.out.print("[green]valid[/]" + (" (with warnings)" if found else ""))
+
+
+def plan(
+    spec: SpecOption = None,
+    state: StateOption = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a one-page report.")] = None,
+) -> None:
+    """Show the machines and networks the spec plans (and optionally an HTML report)."""
+    workspace = Workspace(spec, state)
+    found = _findings(workspace.spec)
+    _print_findings(found)
+    if findings_mod.has_errors(found):
+        raise typer.Exit(EXIT_INVALID)
+    planned = workspace.plan()
+    console.out.print(host_table(planned))
+    console.out.print(network_table(planned))
+    if html:
+        from kubeforge.report import html as report
+
+        html.write_text(report.page(planned, found))
+        console.out.print(f"report: {html}")
+
+
+def render(
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically).")] = Path("out"),
+    spec: SpecOption = None,
+    state: StateOption = None,
+) -> None:
+    """Render every config file, manifest and cloud-init seed into OUT."""
+    workspace = Workspace(spec, state)
+    found = _findings(workspace.spec)
+    _print_findings(found)
+    if findings_mod.has_errors(found):
+        raise typer.Exit(EXIT_INVALID)
+    artifacts = bundle.render_all(workspace.plan(), workspace.secrets())
+    bundle.write_tree(artifacts, out)
+    hosts = len({a.host for a in artifacts if a.host})
+    console.out.print(f"rendered {len(artifacts)} files for {hosts} machines into {out}/ "
+                      f"(secrets kept in {workspace.state_dir}, mode 0600)")
+
+
+def schema() -> None:
+    """Print the JSON Schema of cluster.yaml (for editors)."""
+    console.out.print_json(json.dumps(ClusterSpec.model_json_schema()))
+
+
+def _findings(spec: ClusterSpec) -> list[findings_mod.Finding]:
+    return validate_mod.validate(spec)
+
+
+def _print_findings(found: list[findings_mod.Finding]) -> None:
+    for finding in found:
+        style = "bold red" if finding.severity == "error" else "yellow"
+        line = Text(f"{finding.severity}: ", style=style) + Text(f"{finding.field}: {finding.message}")
+        (console.err if finding.severity == "error" else console.out).print(line)
+
+
+def host_table(planned: Plan) -> Table:
+    table = Table(title=f"machines of {planned.name}")
+    for column in ("name", "role", "subnet", "IP", "MAC", "CPU", "RAM MB", "disks GB"):
+        table.add_column(column)
+    for m in planned.machines:
+        for nic in m.nics:
+            first = nic is m.nics[0]
+            disks = f"{m.disk_gb}" + (f" + {m.data_disk_gb}" if m.data_disk_gb else "")
+            table.add_row(m.name if first else "", m.role if first else "", nic.subnet or "uplink",
+                          str(nic.address or "dhcp"), nic.mac, str(m.cpus) if first else "",
+                          str(m.memory_mb) if first else "", disks if first else "")
+    return table
+
+
+def network_table(planned: Plan) -> Table:
+    net = planned.network
+    table = Table(title="network")
+    table.add_column("what")
+    table.add_column("value")
+    rows = [("CIDR", str(net.supernet)), ("POD CIDR", str(net.pod_cidr)),
+            ("SERVICE CIDR", str(net.service_cidr))]
+    rows += [(f"Subnet - {s.name}", str(s.cidr)) for s in planned.subnets.values()]
+    rows += [(f"DHCP - {s.name}", f"{s.dhcp_pool.start} - {s.dhcp_pool.end}") for s in planned.subnets.values()]
+    rows += [(f"DNS/Gateway - {s.name}", str(s.gateway)) for s in planned.subnets.values()]
+    rows += [("Control Plane (VIP)", f"{net.api_vip}:{net.api_port}"),
+             ("MetalLB", f"{net.metallb_pool.start} - {net.metallb_pool.end}")]
+    for what, value in rows:
+        table.add_row(what, value)
+    return table

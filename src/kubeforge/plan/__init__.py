@@ -1,0 +1,1 @@
+"""The plan: every machine's name, role, addresses, MACs and NICs, derived from the spec."""

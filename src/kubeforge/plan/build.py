@@ -1,0 +1,94 @@
+"""spec -> plan: names, roles, NICs, MACs and addresses for every machine. Pure and deterministic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Address
+
+from kubeforge.errors import SpecError
+from kubeforge.plan import addresses, packages
+from kubeforge.plan.model import UPLINK, Machine, Nic, Plan, PlannedSubnet, SshRoute, interface_name
+from kubeforge.spec.model import SUBNET_NAMES, ClusterSpec, HostGroup, Role
+
+# Which subnet each role lives on (the gateway is on all four, plus the uplink).
+ROLE_SUBNET: dict[Role, str] = {
+    "loadbalancer": "dmz",
+    "control_plane": "mast",
+    "worker": "node",
+    "gluster": "glus",
+}
+ROLES: tuple[Role, ...] = ("gateway", "loadbalancer", "control_plane", "worker", "gluster")
+
+
+def build_plan(spec: ClusterSpec) -> Plan:
+    subnets = {
+        name: PlannedSubnet(
+            name=name,
+            cidr=s.cidr,
+            gateway=s.gateway,
+            dhcp_pool=s.dhcp_pool,
+            interface=interface_name(name),
+        )
+        for name in SUBNET_NAMES
+        if (s := spec.network.subnets.get(name)) is not None
+    }
+    free = {name: addresses.host_addresses(spec.network, spec.network.subnets[name]) for name in subnets}
+    machines = [m for role in ROLES for m in _machines(spec, role, subnets, free)]
+    gateway = next(m for m in machines if m.role == "gateway") if spec.hosts.gateway.count else None
+    return Plan(
+        spec=spec,
+        subnets=subnets,
+        machines=tuple(machines),
+        ssh=SshRoute(user=spec.admin_user, jump_host=gateway.name if gateway else ""),
+    )
+
+
+def _machines(
+    spec: ClusterSpec,
+    role: Role,
+    subnets: dict[str, PlannedSubnet],
+    free: dict[str, Iterator[IPv4Address]],
+) -> Iterator[Machine]:
+    group: HostGroup = getattr(spec.hosts, role)
+    for index in range(1, group.count + 1):
+        name = f"{group.name_prefix}{index:02d}"
+        if role == "gateway":
+            nics = _gateway_nics(spec, name, subnets)
+        else:
+            nics = (_nic(spec, name, subnets[ROLE_SUBNET[role]], _take(free, ROLE_SUBNET[role], name)),)
+        yield Machine(
+            name=name,
+            role=role,
+            index=index,
+            fqdn=f"{name}.{spec.domain}",
+            cpus=group.cpus,
+            memory_mb=group.memory_mb,
+            disk_gb=group.disk_gb,
+            data_disk_gb=group.data_disk_gb,
+            nics=nics,
+            packages=packages.for_role(spec, role, group.packages),
+        )
+
+
+def _gateway_nics(spec: ClusterSpec, name: str, subnets: dict[str, PlannedSubnet]) -> tuple[Nic, ...]:
+    uplink = Nic(UPLINK, addresses.mac_for(spec.name, name, UPLINK), None, None, None)
+    return (uplink, *(_nic(spec, name, s, s.gateway) for s in subnets.values()))
+
+
+def _nic(spec: ClusterSpec, host: str, subnet: PlannedSubnet, address: IPv4Address) -> Nic:
+    return Nic(
+        name=subnet.interface,
+        mac=addresses.mac_for(spec.name, host, subnet.interface),
+        subnet=subnet.name,
+        address=address,
+        prefix_len=subnet.cidr.prefixlen,
+    )
+
+
+def _take(free: dict[str, Iterator[IPv4Address]], subnet: str, host: str) -> IPv4Address:
+    address = next(free[subnet], None)
+    if address is None:
+        raise SpecError([f"network.subnets.{subnet}: no free address left for {host}; widen the "
+                         "subnet or shrink the DHCP pool"])
+    return address
+

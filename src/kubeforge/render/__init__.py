@@ -1,0 +1,1 @@
+"""plan -> files: one module per component, jinja2 templates under templates/<component>/."""

@@ -1,0 +1,1 @@
+"""The user's cluster.yaml: models, the built-in default, loading, errata."""

@@ -1,0 +1,156 @@
+"""The user's cluster.yaml as pydantic models. Unknown keys are rejected.
+
+Field shapes only: cross-field rules (overlaps, pools inside subnets, quorum...) live in
+`kubeforge.plan.validate`, so that every problem is reported at once with its fix.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kubeforge.spec import versions
+
+SUBNET_NAMES = ("mast", "node", "glus", "dmz")
+SubnetName = Literal["mast", "node", "glus", "dmz"]
+Role = Literal["gateway", "loadbalancer", "control_plane", "worker", "gluster"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddressRange(Strict):
+    """An inclusive range of IPv4 addresses, e.g. a DHCP pool or the MetalLB pool."""
+
+    start: IPv4Address
+    end: IPv4Address
+
+    def __str__(self) -> str:
+        return f"{self.start}-{self.end}"
+
+    def contains(self, address: IPv4Address) -> bool:
+        return self.start <= address <= self.end
+
+    def overlaps(self, other: AddressRange) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    @property
+    def size(self) -> int:
+        return int(self.end) - int(self.start) + 1
+
+
+class Subnet(Strict):
+    cidr: IPv4Network
+    gateway: IPv4Address = Field(description="The gateway machine's address here; also DNS server.")
+    dhcp_pool: AddressRange
+
+
+class Network(Strict):
+    supernet: IPv4Network = IPv4Network("192.168.0.0/16")
+    subnets: dict[SubnetName, Subnet]
+    pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
+    service_cidr: IPv4Network = IPv4Network("10.96.0.0/12")
+    api_vip: IPv4Address = Field(description="Virtual IP of the HAProxy pair, in the dmz subnet.")
+    api_port: int = Field(6443, ge=1, le=65535)
+    metallb_pool: AddressRange
+    upstream_dns: list[IPv4Address] = Field(min_length=1)
+    dhcp_lease: str = Field("12h", pattern=r"^\d+[smhd]?$|^infinite$")
+
+
+class HostGroup(Strict):
+    count: int = Field(ge=0)
+    name_prefix: str = Field(min_length=1, max_length=50)
+    cpus: int = Field(ge=1)
+    memory_mb: int = Field(ge=128)
+    disk_gb: int = Field(50, ge=4)
+    data_disk_gb: int | None = Field(None, ge=1, description="Extra disk (gluster bricks).")
+    packages: list[str] = Field(default_factory=list, description="Extra Debian packages.")
+
+
+class Hosts(Strict):
+    gateway: HostGroup
+    loadbalancer: HostGroup
+    control_plane: HostGroup
+    worker: HostGroup
+    gluster: HostGroup
+
+
+class Corosync(Strict):
+    transport: Literal["knet", "udp", "udpu"] = "knet"
+    token_ms: int = Field(1000, ge=200, description="Failure detection time; 1000 ms fails over in ~2.5 s.")
+    crypto_cipher: Literal["aes256", "aes192", "aes128", "none"] = "aes256"
+    crypto_hash: Literal["sha256", "sha384", "sha512", "sha1", "md5", "none"] = "sha256"
+    mcastaddr: IPv4Address | None = Field(None, description="Only for transport udp (2019 style).")
+
+
+class LoadBalancer(Strict):
+    vip_manager: Literal["pacemaker", "keepalived"] = "pacemaker"
+    health_check: Literal["readyz", "tcp"] = "readyz"
+    backup_servers: list[str] = Field(
+        default_factory=list, description="Control-plane hosts marked `backup` (take traffic last)."
+    )
+    stats_port: int = Field(32700, ge=1, le=65535)
+    stats_user: str = "kubeforge"
+    stats_password: str | None = Field(None, description="Leave unset: a password is generated.")
+    corosync: Corosync = Corosync()
+
+
+class Dashboard(Strict):
+    kind: Literal["headlamp", "kubernetes-dashboard", "none"] = "headlamp"
+    access: Literal["view", "admin"] = "view"
+    namespace: str = "kube-system"
+
+
+class CoreDNS(Strict):
+    replicas: int = Field(3, ge=1)
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"node-role.kubernetes.io/control-plane": ""}
+    )
+
+
+class Addons(Strict):
+    coredns: CoreDNS = CoreDNS()
+    dashboard: Dashboard = Dashboard()
+    metallb: bool = True
+
+
+class StorageClassSpec(Strict):
+    name: str = "gluster"
+    default: bool = True
+    reclaim_policy: Literal["Delete", "Retain"] = "Retain"
+
+
+class Storage(Strict):
+    backend: Literal["gluster", "none"] = "gluster"
+    replica: int = Field(3, ge=1)
+    volume: str = Field("kube", pattern=r"^[a-zA-Z0-9_-]+$")
+    rest_url: str | None = Field(
+        None, description="Storage management API URL; use a Service name, never a pod IP."
+    )
+    admin_key: str | None = Field(None, description="Leave unset: a key is generated.")
+    user_key: str | None = Field(None, description="Leave unset: a key is generated.")
+    storage_class: StorageClassSpec = StorageClassSpec()
+
+
+class ClusterSpec(Strict):
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+    domain: str = "kube.local"
+    kubernetes_version: str = Field(versions.KUBERNETES_DEFAULT, pattern=r"^1\.\d+(\.\d+)?$")
+    debian_release: str = versions.DEBIAN_DEFAULT
+    container_runtime: Literal["containerd", "docker"] = "containerd"
+    admin_user: str = Field("debian", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    ssh_public_key: str | None = Field(
+        None, description="Operator's SSH public key; unset: kubeforge generates a key pair."
+    )
+    image_preinstalled: bool = Field(
+        False, description="The base image already holds every role package (golden image, lab): "
+        "cloud-init installs nothing and needs no mirror."
+    )
+    network: Network
+    hosts: Hosts
+    loadbalancer: LoadBalancer = LoadBalancer()
+    addons: Addons = Addons()
+    storage: Storage = Storage()
