@@ -43,4 +43,7 @@ def describe(err: Any) -> str:
         return f"{field}: unknown key; remove it or fix its spelling (`kubeforge schema` lists keys)"
     if kind == "missing":
         return f"{field}: required; add it (see `kubeforge init` for an example)"
+    if kind == "ip_v4_network":
+        return (f"{field}: {err.get('input')!r} is not an IPv4 network; write its network address "
+                "with the prefix, host bits zero (e.g. 192.168.2.0/24)")
     return f"{field}: {err['msg']} (got {err.get('input')!r})"
