@@ -1,0 +1,78 @@
+"""Plan + validate + render for the default spec and for 100 and 1,000 workers.
+
+Target: 1,000 workers under 2 s, cost linear in machines. Run: .venv/bin/python benchmarks/render_scale.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from ipaddress import IPv4Address, IPv4Network
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+import _report  # noqa: E402
+
+from kubeforge.plan.build import build_plan  # noqa: E402
+from kubeforge.plan.validate import validate  # noqa: E402
+from kubeforge.render import bundle, secrets  # noqa: E402
+from kubeforge.spec import default  # noqa: E402
+from kubeforge.spec.model import AddressRange, ClusterSpec  # noqa: E402
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchmarkKeyNotARealKeyxxxxxxxxxxxxxxxxxxxx bench"
+
+
+def with_workers(count: int) -> ClusterSpec:
+    spec = default.default_spec().model_copy(update={"ssh_public_key": KEY})
+    if count <= 3:
+        return spec
+    net = spec.network
+    # Widen the node subnet to a /20 (192.168.16.0-31.255) so 1,000 workers fit outside the pools.
+    node = net.subnets["node"].model_copy(update={
+        "cidr": IPv4Network("192.168.16.0/20"),
+        "gateway": IPv4Address("192.168.31.254"),
+        "dhcp_pool": AddressRange(start=IPv4Address("192.168.16.50"), end=IPv4Address("192.168.16.200")),
+    })
+    network = net.model_copy(update={
+        "subnets": {**net.subnets, "node": node},
+        "metallb_pool": AddressRange(start=IPv4Address("192.168.16.10"), end=IPv4Address("192.168.16.49")),
+    })
+    hosts = spec.hosts.model_copy(update={"worker": spec.hosts.worker.model_copy(update={"count": count})})
+    return spec.model_copy(update={"network": network, "hosts": hosts})
+
+
+def run_once(spec: ClusterSpec, keys: secrets.Secrets) -> tuple[float, int]:
+    start = time.perf_counter()
+    findings = validate(spec)
+    assert not [f for f in findings if f.severity == "error"], findings
+    artifacts = bundle.render_all(build_plan(spec), keys)
+    return time.perf_counter() - start, len(artifacts)
+
+
+def main() -> None:
+    rows = []
+    for workers in (3, 100, 1000):
+        spec = with_workers(workers)
+        keys = secrets.generate(spec)
+        runs = [run_once(spec, keys) for _ in range(5)]
+        median = statistics.median(t for t, _ in runs)
+        machines = len(build_plan(spec).machines)
+        rows.append((workers, machines, runs[0][1], median))
+        print(f"{workers:>5} workers: {machines} machines, {runs[0][1]} files, median {median:.3f} s")
+    base = rows[0]
+    table = ["| workers | machines | files | median s (5 runs) | ms per machine |", "|---|---|---|---|---|"]
+    table += [f"| {w} | {m} | {f} | {t:.3f} | {1000 * t / m:.2f} |" for w, m, f, t in rows]
+    verdict = "met" if rows[-1][3] < 2.0 else "NOT met"
+    _report.update_section("render_scale", f"""## Render scale: plan + validate + render
+
+`.venv/bin/python benchmarks/render_scale.py` on {_report.machine()}.
+Target: 1,000 workers under 2 s ({verdict}), cost linear in machines.
+
+{chr(10).join(table)}
+
+Per-machine cost: {1000 * base[3] / base[1]:.2f} ms at {base[1]} machines,
+{1000 * rows[-1][3] / rows[-1][1]:.2f} ms at {rows[-1][1]} machines.""")
+
+
+if __name__ == "__main__":
+    main()
