@@ -12,7 +12,7 @@ import yaml
 
 
 def kubeforge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kubeforge", *args], cwd=cwd, text=True,
+    return subprocess.run([sys.executable, "-m", "kubeforge", *args], cwd=cwd, text=True, check=False,
                           capture_output=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
 
 

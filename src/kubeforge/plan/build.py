@@ -8,10 +8,10 @@ from ipaddress import IPv4Address
 from kubeforge.errors import SpecError
 from kubeforge.plan import addresses, packages
 from kubeforge.plan.model import UPLINK, Machine, Nic, Plan, PlannedSubnet, SshRoute, interface_name
-from kubeforge.spec.model import SUBNET_NAMES, ClusterSpec, HostGroup, Role
+from kubeforge.spec.model import SUBNET_NAMES, ClusterSpec, HostGroup, Role, SubnetName
 
 # Which subnet each role lives on (the gateway is on all four, plus the uplink).
-ROLE_SUBNET: dict[Role, str] = {
+ROLE_SUBNET: dict[Role, SubnetName] = {
     "loadbalancer": "dmz",
     "control_plane": "mast",
     "worker": "node",
@@ -21,7 +21,7 @@ ROLES: tuple[Role, ...] = ("gateway", "loadbalancer", "control_plane", "worker",
 
 
 def build_plan(spec: ClusterSpec) -> Plan:
-    subnets = {
+    subnets: dict[str, PlannedSubnet] = {
         name: PlannedSubnet(
             name=name,
             cidr=s.cidr,
@@ -32,7 +32,10 @@ def build_plan(spec: ClusterSpec) -> Plan:
         for name in SUBNET_NAMES
         if (s := spec.network.subnets.get(name)) is not None
     }
-    free = {name: addresses.host_addresses(spec.network, spec.network.subnets[name]) for name in subnets}
+    free: dict[str, Iterator[IPv4Address]] = {
+        name: addresses.host_addresses(spec.network, subnet)
+        for name, subnet in spec.network.subnets.items()
+    }
     machines = [m for role in ROLES for m in _machines(spec, role, subnets, free)]
     gateway = next(m for m in machines if m.role == "gateway") if spec.hosts.gateway.count else None
     return Plan(

@@ -142,7 +142,7 @@ def capacity(spec: ClusterSpec) -> Iterator[Finding]:
     from kubeforge.plan.build import ROLE_SUBNET
 
     for role, subnet_name in ROLE_SUBNET.items():
-        subnet = spec.network.subnets.get(subnet_name)  # type: ignore[call-overload]
+        subnet = spec.network.subnets.get(subnet_name)
         count = getattr(spec.hosts, role).count
         if subnet is None or not count or not subnet.gateway in subnet.cidr:
             continue

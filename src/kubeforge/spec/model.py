@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kubeforge.spec import versions
 
-SUBNET_NAMES = ("mast", "node", "glus", "dmz")
 SubnetName = Literal["mast", "node", "glus", "dmz"]
+SUBNET_NAMES: tuple[SubnetName, ...] = ("mast", "node", "glus", "dmz")
 Role = Literal["gateway", "loadbalancer", "control_plane", "worker", "gluster"]
 
 
