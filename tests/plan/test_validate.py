@@ -183,3 +183,13 @@ def test_every_problem_at_once(raw: dict[str, Any]) -> None:
     fields = {f.field for f in only(raw)}
     assert {"network.api_vip", "hosts.control_plane.count", "storage.replica",
             "loadbalancer.stats_password"} <= fields
+
+
+def test_gluster_count_must_fill_replica_sets(raw: dict[str, Any]) -> None:
+    raw["hosts"]["gluster"]["count"] = 4
+    assert_finding(raw, "hosts.gluster.count", "multiple of 3")
+
+
+def test_coredns_replicas_beyond_control_plane_warned(raw: dict[str, Any]) -> None:
+    raw["addons"]["coredns"]["replicas"] = 5
+    assert_finding(raw, "addons.coredns.replicas", "Pending", "warning")

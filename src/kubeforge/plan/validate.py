@@ -79,6 +79,15 @@ def coredns(spec: ClusterSpec) -> Iterator[Finding]:
                     "node-role.kubernetes.io/control-plane (kubeforge adds the matching toleration)")
 
 
+def coredns_replicas(spec: ClusterSpec) -> Iterator[Finding]:
+    coredns = spec.addons.coredns
+    pinned = coredns.node_selector == {"node-role.kubernetes.io/control-plane": ""}
+    if pinned and coredns.replicas > spec.hosts.control_plane.count:
+        yield warning("addons.coredns.replicas", f"{coredns.replicas} replicas, one per control-plane "
+                      f"machine, but only {spec.hosts.control_plane.count} exist: the extra pods stay "
+                      "Pending; lower replicas to the control-plane count")
+
+
 def packages(spec: ClusterSpec) -> Iterator[Finding]:
     for role, group in spec.hosts:
         for name in group.packages:
@@ -118,6 +127,9 @@ def storage(spec: ClusterSpec) -> Iterator[Finding]:
     if spec.storage.replica > count:
         yield error("storage.replica", f"replica {spec.storage.replica} needs at least as many "
                     f"gluster machines (have {count}); raise hosts.gluster.count or lower replica")
+    elif count % spec.storage.replica:
+        yield error("hosts.gluster.count", f"{count} gluster machines do not divide into replica "
+                    f"sets of {spec.storage.replica}; use a multiple of {spec.storage.replica}")
     elif spec.storage.replica == 2:
         yield warning("storage.replica", "replica 2 can split-brain; use 3 (or add an arbiter)")
     if count and spec.hosts.gluster.data_disk_gb is None:
@@ -164,6 +176,7 @@ RULES: tuple[Rule, ...] = (
     credentials,
     dashboard,
     coredns,
+    coredns_replicas,
     packages,
     corosync,
     backup_servers,
