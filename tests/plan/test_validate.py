@@ -193,3 +193,10 @@ def test_gluster_count_must_fill_replica_sets(raw: dict[str, Any]) -> None:
 def test_coredns_replicas_beyond_control_plane_warned(raw: dict[str, Any]) -> None:
     raw["addons"]["coredns"]["replicas"] = 5
     assert_finding(raw, "addons.coredns.replicas", "Pending", "warning")
+
+
+def test_stats_credentials_haproxy_would_misread(raw: dict[str, Any]) -> None:
+    raw["loadbalancer"]["stats_user"] = "ad min"
+    raw["loadbalancer"]["stats_password"] = "long:enough#password"
+    assert_finding(raw, "loadbalancer.stats_user", "haproxy.cfg would misread")
+    assert_finding(raw, "loadbalancer.stats_password", "haproxy.cfg would misread")

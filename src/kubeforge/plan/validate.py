@@ -67,6 +67,20 @@ def credentials(spec: ClusterSpec) -> Iterator[Finding]:
                         "strong secret, or give at least 12 random characters")
 
 
+HAPROXY_UNSAFE = set(" \t\"'#\\$:")
+
+
+def stats_credentials(spec: ClusterSpec) -> Iterator[Finding]:
+    lb = spec.loadbalancer
+    for field, value in (("loadbalancer.stats_user", lb.stats_user),
+                         ("loadbalancer.stats_password", lb.stats_password or "")):
+        if set(value) & HAPROXY_UNSAFE:
+            yield error(field, "contains a character haproxy.cfg would misread (space, quote, #, "
+                        "\\, $ or :); use letters, digits and -_.+=")
+    if not lb.stats_user:
+        yield error("loadbalancer.stats_user", "empty; give a user name for the stats page")
+
+
 def dashboard(spec: ClusterSpec) -> Iterator[Finding]:
     if spec.addons.dashboard.kind != "none" and spec.addons.dashboard.access == "admin":
         yield warning("addons.dashboard.access", f"{errata.EXPLAIN[4]}; `admin` binds cluster-admin: "
@@ -174,6 +188,7 @@ RULES: tuple[Rule, ...] = (
     container_runtime,
     ssh_key,
     credentials,
+    stats_credentials,
     dashboard,
     coredns,
     coredns_replicas,

@@ -1,11 +1,156 @@
-"""Placeholder until the loadbalancer renderer lands (being written now)."""
+"""The load-balancer pair: HAProxy in front of the control plane, and the API VIP held by
+Pacemaker/Corosync (as in the reference) or keepalived (spec.loadbalancer.vip_manager).
+"""
 
 from __future__ import annotations
 
-from kubeforge.plan.model import Plan
-from kubeforge.render.artifact import Artifact
+import hashlib
+import re
+from dataclasses import dataclass
+
+from kubeforge.errors import RenderError
+from kubeforge.plan.model import Machine, Nic, Plan
+from kubeforge.render.artifact import Artifact, host_file
 from kubeforge.render.secrets import Secrets
+from kubeforge.render.templating import render as render_template
+
+COMPONENT = "loadbalancer"
+HAPROXY = "/etc/haproxy/haproxy.cfg"
+COROSYNC = "/etc/corosync/corosync.conf"
+AUTHKEY = "/etc/corosync/authkey"
+CRM_SCRIPT = "/etc/kubeforge/pacemaker.crm"
+KEEPALIVED = "/etc/keepalived/keepalived.conf"
+SYSCTL = "/etc/sysctl.d/10-kubeforge-loadbalancer.conf"
+
+# Pacemaker resource ids, for the engine and the lab to query (crm_resource --locate ...).
+VIP_RESOURCE = "kubeforge-vip"
+HAPROXY_RESOURCE = "kubeforge-haproxy"
+GROUP_RESOURCE = "kubeforge-api"
+
+# Characters HAProxy's config parser treats specially (spaces, comments, quotes, escapes, $VAR).
+_HAPROXY_UNSAFE = re.compile(r"[\s#'\"\\$:]")
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    address: str
+    backup: bool
 
 
 def render(plan: Plan, secrets: Secrets) -> list[Artifact]:
-    return []
+    balancers = plan.by_role("loadbalancer")
+    artifacts = [_haproxy(plan, secrets, lb) for lb in balancers]
+    if not balancers:
+        return artifacts
+    if plan.spec.loadbalancer.vip_manager == "pacemaker":
+        artifacts += [a for lb in balancers for a in _pacemaker(plan, secrets, lb, balancers)]
+    else:
+        artifacts += [a for lb in balancers for a in _keepalived(plan, secrets, lb, balancers)]
+    return artifacts
+
+
+def _haproxy(plan: Plan, secrets: Secrets, lb: Machine) -> Artifact:
+    spec = plan.spec.loadbalancer
+    backups = set(spec.backup_servers)
+    servers = [
+        Server(m.name, str(m.address), m.name in backups) for m in plan.by_role("control_plane")
+    ]
+    text = render_template(
+        "loadbalancer/haproxy.cfg.j2",
+        host=lb.name,
+        api_port=plan.network.api_port,
+        health_check=spec.health_check,
+        check="check check-ssl verify none" if spec.health_check == "readyz" else "check",
+        servers=servers,
+        stats_port=spec.stats_port,
+        stats_user=_haproxy_word(spec.stats_user, "loadbalancer.stats_user"),
+        stats_password=_haproxy_word(secrets.haproxy_stats_password, "loadbalancer.stats_password"),
+    )
+    return host_file(COMPONENT, lb.name, HAPROXY, text, mode=0o600, secret=True)
+
+
+def _haproxy_word(value: str, field: str) -> str:
+    """`stats auth user:password` takes one bare word; anything else would break the file."""
+    if not value or _HAPROXY_UNSAFE.search(value):
+        raise RenderError(
+            f"{field}: must be non-empty without spaces, quotes, '#', '\\', '$' or ':' "
+            "(HAProxy reads it as one word); choose another value or leave the password unset"
+        )
+    return value
+
+
+def _pacemaker(
+    plan: Plan, secrets: Secrets, lb: Machine, balancers: list[Machine]
+) -> list[Artifact]:
+    nodes = [{"name": m.name, "address": m.address, "nodeid": m.index} for m in balancers]
+    # Identical on every node: corosync compares nodelists, and one file is easier to audit.
+    corosync = render_template(
+        "loadbalancer/corosync.conf.j2",
+        cluster_name=plan.name,
+        corosync=plan.spec.loadbalancer.corosync,
+        nodes=nodes,
+    )
+    return [
+        host_file(COMPONENT, lb.name, COROSYNC, corosync),
+        host_file(COMPONENT, lb.name, AUTHKEY, secrets.corosync_authkey, mode=0o400, secret=True),
+        host_file(COMPONENT, lb.name, CRM_SCRIPT, _crm_script(plan, lb)),
+    ]
+
+
+def _crm_script(plan: Plan, lb: Machine) -> str:
+    nic = _vip_nic(plan, lb)
+    return render_template(
+        "loadbalancer/pacemaker.crm.j2",
+        path=CRM_SCRIPT,
+        api_vip=plan.network.api_vip,
+        prefix_len=nic.prefix_len,
+        nic=nic.name,
+        vip_id=VIP_RESOURCE,
+        haproxy_id=HAPROXY_RESOURCE,
+        group_id=GROUP_RESOURCE,
+        migration_threshold=2,
+        failure_timeout="60s",
+    )
+
+
+def _keepalived(
+    plan: Plan, secrets: Secrets, lb: Machine, balancers: list[Machine]
+) -> list[Artifact]:
+    nic = _vip_nic(plan, lb)
+    text = render_template(
+        "loadbalancer/keepalived.conf.j2",
+        host=lb.name,
+        nic=nic.name,
+        router_id=vrrp_router_id(plan.name),
+        # The first load balancer is preferred; 10 apart leaves room for manual tuning.
+        priority=min(254, 100 + 10 * (len(balancers) - lb.index)),
+        address=lb.address,
+        peers=[m.address for m in balancers if m.name != lb.name],
+        password=secrets.keepalived_password,
+        api_vip=plan.network.api_vip,
+        prefix_len=nic.prefix_len,
+    )
+    return [
+        host_file(COMPONENT, lb.name, KEEPALIVED, text, mode=0o600, secret=True),
+        host_file(
+            COMPONENT, lb.name, SYSCTL, render_template("loadbalancer/sysctl.conf.j2", host=lb.name)
+        ),
+    ]
+
+
+def vrrp_router_id(cluster: str) -> int:
+    """1..255 from the cluster name: two clusters on one L2 segment rarely share the default 51."""
+    return hashlib.sha256(cluster.encode()).digest()[0] % 255 + 1
+
+
+def _vip_nic(plan: Plan, lb: Machine) -> Nic:
+    """The load balancer's NIC on the subnet that holds the VIP (dmz0 in the reference)."""
+    vip = plan.network.api_vip
+    for nic in lb.nics:
+        if nic.address is not None and nic.subnet and vip in plan.subnets[nic.subnet].cidr:
+            return nic
+    raise RenderError(
+        f"network.api_vip: {vip} is not on any subnet of {lb.name}; put the VIP in the load "
+        "balancers' subnet (dmz)"
+    )

@@ -1,0 +1,379 @@
+"""The load-balancer renderer: haproxy, Corosync + Pacemaker (crm script) or keepalived, checked
+against the plan and accepted by haproxy, corosync, crmsh/crm_verify and keepalived."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeforge.errors import RenderError
+from kubeforge.plan.build import build_plan
+from kubeforge.plan.model import Machine, Plan
+from kubeforge.render import loadbalancer as lb
+from kubeforge.render.artifact import Artifact
+from kubeforge.render.bundle import write_tree
+from kubeforge.render.secrets import Secrets, generate
+from kubeforge.spec.model import ClusterSpec
+
+from . import checkrun, goldens
+
+
+def make_plan(raw: dict[str, Any], **loadbalancer: Any) -> Plan:
+    raw["loadbalancer"].update(loadbalancer)
+    return build_plan(ClusterSpec.model_validate(raw))
+
+
+@pytest.fixture
+def plan(raw: dict[str, Any]) -> Plan:
+    return make_plan(raw)
+
+
+@pytest.fixture
+def keepalived_plan(raw: dict[str, Any]) -> Plan:
+    return make_plan(raw, vip_manager="keepalived")
+
+
+def by_target(artifacts: list[Artifact], host: str) -> dict[str, Artifact]:
+    return {a.target or "": a for a in artifacts if a.host == host}
+
+
+def lines(text: str) -> list[str]:
+    return [x.strip() for x in text.splitlines() if x.strip() and not x.strip().startswith("#")]
+
+
+def haproxy_cfg(plan: Plan, secrets: Secrets | None = None) -> list[str]:
+    artifacts = lb.render(plan, secrets or goldens.fixed_secrets())
+    return lines(by_target(artifacts, plan.by_role("loadbalancer")[0].name)[lb.HAPROXY].text)
+
+
+# --- what the files say --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["pacemaker", "keepalived"])
+def test_matches_golden_files(raw: dict[str, Any], case: str) -> None:
+    plan = make_plan(raw, vip_manager=case)
+    name = "loadbalancer" if case == "pacemaker" else "loadbalancer-keepalived"
+    goldens.check(lb.render(plan, goldens.fixed_secrets()), name)
+
+
+def test_pacemaker_files_per_load_balancer(plan: Plan) -> None:
+    artifacts = lb.render(plan, goldens.fixed_secrets())
+    for machine in plan.by_role("loadbalancer"):
+        files = by_target(artifacts, machine.name)
+        assert set(files) == {lb.HAPROXY, lb.COROSYNC, lb.AUTHKEY, lb.CRM_SCRIPT}
+        assert (files[lb.AUTHKEY].mode, files[lb.AUTHKEY].secret) == (0o400, True)
+        assert files[lb.AUTHKEY].content == goldens.fixed_secrets().corosync_authkey
+        assert (files[lb.HAPROXY].mode, files[lb.HAPROXY].secret) == (0o600, True)
+        assert not files[lb.COROSYNC].secret and not files[lb.CRM_SCRIPT].secret
+
+
+def test_keepalived_files_per_load_balancer(keepalived_plan: Plan) -> None:
+    artifacts = lb.render(keepalived_plan, goldens.fixed_secrets())
+    for machine in keepalived_plan.by_role("loadbalancer"):
+        files = by_target(artifacts, machine.name)
+        assert set(files) == {lb.HAPROXY, lb.KEEPALIVED, lb.SYSCTL}
+        assert (files[lb.KEEPALIVED].mode, files[lb.KEEPALIVED].secret) == (0o600, True)
+        assert lines(files[lb.SYSCTL].text) == ["net.ipv4.ip_nonlocal_bind=1"]
+
+
+def test_backend_lists_every_master_by_address_with_readyz_checks(plan: Plan) -> None:
+    cfg = haproxy_cfg(plan)
+    assert "bind :6443" in cfg
+    for option in (
+        "option httpchk GET /readyz",
+        "http-check expect status 200",
+        "balance roundrobin",
+        "option redispatch",
+        "retries 3",
+        "default-server inter 2s fall 3 rise 2 on-marked-down shutdown-sessions",
+    ):
+        assert option in cfg
+    servers = [x for x in cfg if x.startswith("server ")]
+    assert servers == [
+        f"server {m.name} {m.address}:6443 check check-ssl verify none"
+        for m in plan.by_role("control_plane")
+    ]
+    assert not any(x.startswith("resolvers") or " resolvers " in x for x in cfg)
+
+
+def test_tcp_health_check_and_backup_servers_are_options(raw: dict[str, Any]) -> None:
+    plan = make_plan(raw, health_check="tcp", backup_servers=["kube-mast03"])
+    cfg = haproxy_cfg(plan)
+    assert "option tcp-check" in cfg and "option httpchk GET /readyz" not in cfg
+    assert "server kube-mast01 192.168.1.201:6443 check" in cfg
+    assert "server kube-mast03 192.168.1.203:6443 check backup" in cfg
+
+
+def test_stats_page_uses_the_generated_password(plan: Plan) -> None:
+    assert "stats auth kubeforge:golden-stats-password" in haproxy_cfg(plan)
+    assert "bind :32700" in haproxy_cfg(plan)
+
+
+@pytest.mark.parametrize("field,value", [("stats_user", "ad min"), ("stats_password", "p#ss")])
+def test_values_haproxy_cannot_read_as_one_word_are_refused(
+    raw: dict[str, Any], field: str, value: str
+) -> None:
+    plan = make_plan(raw, **{field: value})
+    secrets = generate(plan.spec)
+    with pytest.raises(RenderError, match=f"loadbalancer.{field}"):
+        lb.render(plan, secrets)
+
+
+def test_corosync_nodelist_and_two_node_quorum(plan: Plan) -> None:
+    artifacts = lb.render(plan, goldens.fixed_secrets())
+    text = by_target(artifacts, "kube-hapx01")[lb.COROSYNC].text
+    conf = lines(text)
+    for line in (
+        "version: 2",
+        "cluster_name: kube",
+        "transport: knet",
+        "token: 1000",
+        "crypto_cipher: aes256",
+        "crypto_hash: sha256",
+        "two_node: 1",
+        "provider: corosync_votequorum",
+    ):
+        assert line in conf
+    for machine in plan.by_role("loadbalancer"):
+        assert (
+            f"ring0_addr: {machine.address}\n\t\tname: {machine.name}\n\t\tnodeid: {machine.index}"
+            in text
+        )
+    assert by_target(artifacts, "kube-hapx02")[lb.COROSYNC].text == text
+
+
+def test_crm_script_keeps_vip_and_haproxy_together_vip_first(plan: Plan) -> None:
+    artifacts = lb.render(plan, goldens.fixed_secrets())
+    crm = lines(by_target(artifacts, "kube-hapx01")[lb.CRM_SCRIPT].text)
+    assert "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=ignore" in crm
+    assert (
+        f"primitive {lb.VIP_RESOURCE} ocf:heartbeat:IPaddr2 params ip=192.168.4.20 "
+        "cidr_netmask=24 nic=dmz0 op monitor interval=10s timeout=20s"
+    ) in crm
+    assert (
+        f"primitive {lb.HAPROXY_RESOURCE} systemd:haproxy op monitor interval=10s timeout=30s"
+        in crm
+    )
+    assert f"group {lb.GROUP_RESOURCE} {lb.VIP_RESOURCE} {lb.HAPROXY_RESOURCE}" in crm
+
+
+def test_keepalived_peers_priorities_and_vip(keepalived_plan: Plan) -> None:
+    artifacts = lb.render(keepalived_plan, goldens.fixed_secrets())
+    first, second = keepalived_plan.by_role("loadbalancer")
+    conf = {
+        m.name: lines(by_target(artifacts, m.name)[lb.KEEPALIVED].text) for m in (first, second)
+    }
+    assert "priority 110" in conf[first.name] and "priority 100" in conf[second.name]
+    for me, peer in ((first, second), (second, first)):
+        cfg = conf[me.name]
+        assert f"unicast_src_ip {me.address}" in cfg
+        assert cfg[cfg.index("unicast_peer {") + 1] == str(peer.address)
+        assert "auth_pass goldpass" in cfg and "interface dmz0" in cfg
+        assert "192.168.4.20/24 dev dmz0" in cfg
+        assert f"virtual_router_id {lb.vrrp_router_id('kube')}" in cfg
+
+
+def test_vip_outside_the_load_balancer_subnet_is_a_render_error(raw: dict[str, Any]) -> None:
+    raw["network"]["api_vip"] = "192.168.1.20"
+    plan = build_plan(ClusterSpec.model_validate(raw))
+    with pytest.raises(RenderError, match="network.api_vip"):
+        lb.render(plan, goldens.fixed_secrets())
+
+
+@pytest.mark.parametrize("manager", ["pacemaker", "keepalived"])
+def test_same_plan_and_secrets_give_identical_bytes(raw: dict[str, Any], manager: str) -> None:
+    def once() -> list[tuple[str, bytes, int]]:
+        plan = make_plan(dict(raw, loadbalancer=dict(raw["loadbalancer"])), vip_manager=manager)
+        return [(a.dest, a.content, a.mode) for a in lb.render(plan, goldens.fixed_secrets())]
+
+    assert once() == once()
+
+
+@pytest.mark.parametrize("manager", ["pacemaker", "keepalived"])
+def test_secrets_only_in_secret_files(raw: dict[str, Any], manager: str) -> None:
+    plan = make_plan(raw, vip_manager=manager)
+    for secrets in (goldens.fixed_secrets(), generate(plan.spec)):
+        artifacts = lb.render(plan, secrets)
+        values = [v.encode() for v in secrets.values()] + [secrets.corosync_authkey]
+        for artifact in artifacts:
+            if not artifact.secret:
+                assert not any(v in artifact.content for v in values), artifact.dest
+                assert artifact.mode & 0o077 == 0o044, artifact.dest
+            else:
+                assert artifact.mode & 0o077 == 0, artifact.dest
+
+
+# --- the real programs ---------------------------------------------------------------------------
+
+
+def tree(plan: Plan, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    write_tree(lb.render(plan, goldens.fixed_secrets()), out)
+    return out
+
+
+def dmz_link(machine: Machine) -> str:
+    """The machine's dmz0 (a veth in the namespace) holding its planned address."""
+    nic = machine.primary
+    assert nic.address is not None
+    return checkrun.veth_lines({nic.name: [checkrun.cidr(nic.address, nic.prefix_len)]})
+
+
+@pytest.mark.checkers
+@pytest.mark.parametrize(
+    "options", [{}, {"health_check": "tcp", "backup_servers": ["kube-mast03"]}]
+)
+def test_haproxy_accepts_the_config(
+    raw: dict[str, Any], tmp_path: Path, options: dict[str, Any]
+) -> None:
+    plan = make_plan(raw, **options)
+    out = tree(plan, tmp_path)
+    haproxy = checkrun.need("haproxy")
+    for machine in plan.by_role("loadbalancer"):
+        # -dW: zero-warning mode, a warning fails the check too.
+        done = checkrun.run(
+            [haproxy, "-dW", "-c", "-f", str(out / machine.name / "etc/haproxy/haproxy.cfg")]
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.checkers
+@pytest.mark.parametrize("transport", ["knet", "udpu", "udp"])
+def test_corosync_accepts_the_config_on_each_node(
+    raw: dict[str, Any], tmp_path: Path, transport: str
+) -> None:
+    """`corosync -t` reads /etc/corosync/{corosync.conf,authkey} and must find its own address in
+    the nodelist: so each node's files are bind-mounted there in a namespace holding its address."""
+    corosync: dict[str, Any] = {"transport": transport}
+    if transport != "knet":  # what validate accepts: Corosync 3 encrypts knet only
+        corosync.update(crypto_cipher="none", crypto_hash="none")
+    if transport == "udp":
+        corosync["mcastaddr"] = "239.255.1.1"
+    plan = make_plan(raw, corosync=dict(raw["loadbalancer"]["corosync"], **corosync))
+    out = tree(plan, tmp_path)
+    binary = checkrun.need("corosync")
+    for machine in plan.by_role("loadbalancer"):
+        script = f"{dmz_link(machine)}\nmount --bind {out / machine.name}/etc/corosync /etc/corosync\n{binary} -t\n"
+        done = checkrun.in_namespaces(script, mount=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def crm_load(script: Path, work: Path, force: bool, times: int = 1) -> list[str]:
+    """Load a crm script into an empty CIB file (no cluster needed) and verify the result.
+
+    crmsh writes ~/.cache, ~/.config and /var/log/crmsh: a private HOME and a tmpfs keep that
+    off the host. Returns `crm configure show` after each load."""
+    crm = checkrun.need("crm") + (" -F" if force else "")
+    loads = "".join(
+        f"{crm} configure load update {script}\n{crm} configure show > {work}/show{n}\n"
+        for n in range(times)
+    )
+    body = f"""mount -t tmpfs kft-crmsh-log /var/log/crmsh
+export HOME={work} CIB_file={work}/cib.xml
+{checkrun.need("cibadmin")} --empty > "$CIB_file"
+{loads}{checkrun.need("crm_verify")} -x "$CIB_file"
+"""
+    done = checkrun.in_namespaces(body, mount=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [(work / f"show{n}").read_text() for n in range(times)]
+
+
+@pytest.mark.checkers
+def test_crm_script_loads_idempotently_and_verifies(plan: Plan, tmp_path: Path) -> None:
+    """Strictly (crmsh checks every agent and parameter) with haproxy's agent swapped for Dummy:
+    `systemd:haproxy` has no metadata without a running systemd. Loaded twice: same CIB."""
+    out = tree(plan, tmp_path)
+    script = (out / "kube-hapx01/etc/kubeforge/pacemaker.crm").read_text()
+    assert script.count("systemd:haproxy") == 1
+    strict = tmp_path / "strict.crm"
+    strict.write_text(script.replace("systemd:haproxy", "ocf:heartbeat:Dummy"))
+    first, second = crm_load(strict, tmp_path, force=False, times=2)
+    assert first == second
+    assert "primitive kubeforge-vip IPaddr2" in first
+
+
+@pytest.mark.checkers
+def test_crm_script_as_rendered_gives_a_valid_cib(plan: Plan, tmp_path: Path) -> None:
+    """The exact file, forced past the missing systemd metadata, then crm_verify on the CIB."""
+    out = tree(plan, tmp_path)
+    crm_load(out / "kube-hapx01/etc/kubeforge/pacemaker.crm", tmp_path, force=True)
+    cib = ET.parse(tmp_path / "cib.xml").getroot()
+    group = cib.find(f".//group[@id='{lb.GROUP_RESOURCE}']")
+    assert group is not None
+    members = [(p.get("id"), p.get("class"), p.get("type")) for p in group.findall("primitive")]
+    assert members == [
+        (lb.VIP_RESOURCE, "ocf", "IPaddr2"),
+        (lb.HAPROXY_RESOURCE, "systemd", "haproxy"),
+    ]
+    params = {n.get("name"): n.get("value") for n in group.iter("nvpair")}
+    assert params == {"ip": "192.168.4.20", "cidr_netmask": "24", "nic": "dmz0"}
+    props = {
+        n.get("name"): n.get("value")
+        for n in cib.iter("nvpair")
+        if n.get("id", "").startswith("cib-")
+    }
+    assert props["stonith-enabled"] == "false" and props["no-quorum-policy"] == "ignore"
+
+
+@pytest.mark.checkers
+def test_keepalived_accepts_the_config_on_each_node(keepalived_plan: Plan, tmp_path: Path) -> None:
+    out = tree(keepalived_plan, tmp_path)
+    binary = checkrun.need("keepalived")
+    for machine in keepalived_plan.by_role("loadbalancer"):
+        conf = out / machine.name / "etc/keepalived/keepalived.conf"
+        done = checkrun.in_namespaces(f"{dmz_link(machine)}\n{binary} -t -f {conf}\n")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.checkers
+def test_haproxy_balances_over_ready_masters_and_hides_a_dead_one(
+    plan: Plan, tmp_path: Path
+) -> None:
+    """haproxy runs the rendered file for real: TLS stand-ins on the masters' planned addresses
+    (one answers /readyz with 500), haproxy on the load balancer's address. Through the API
+    port only ready masters serve; a master killed between checks costs the client no error."""
+    out = tree(plan, tmp_path)
+    masters = plan.by_role("control_plane")
+    balancer = plan.by_role("loadbalancer")[0]
+    mast = plan.subnets["mast"]
+    unready, victim = masters[-1].name, masters[0].name
+    config = {
+        "work": str(tmp_path),
+        "haproxy_cfg": str(out / balancer.name / "etc/haproxy/haproxy.cfg"),
+        "lb": str(balancer.address),
+        "lb_cidr": checkrun.cidr(balancer.address, balancer.primary.prefix_len),
+        "gateway": str(mast.gateway),
+        "gateway_cidr": f"{mast.gateway}/{mast.cidr.prefixlen}",
+        "api_port": plan.network.api_port,
+        "stats_port": plan.spec.loadbalancer.stats_port,
+        "stats_auth": f"{plan.spec.loadbalancer.stats_user}:golden-stats-password",
+        "servers": [
+            {
+                "name": m.name,
+                "address": str(m.address),
+                "cidr": checkrun.cidr(m.address, m.primary.prefix_len),
+                "readyz": 500 if m.name == unready else 200,
+            }
+            for m in masters
+        ],
+        "expect": {m.name: "DOWN" if m.name == unready else "UP" for m in masters},
+        "kill": victim,
+    }
+    (tmp_path / "drive.json").write_text(json.dumps(config))
+    driver = Path(__file__).parent / "haproxy_drive.py"
+    checkrun.need("haproxy")
+    # A private /run: haproxy's stats socket (/run/haproxy/admin.sock) stays off the host.
+    script = f"mount -t tmpfs kft-run /run\nmkdir /run/haproxy\n{sys.executable} {driver} {tmp_path}/drive.json\n"
+    done = checkrun.in_namespaces(script, mount=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["stats"] == config["expect"], result
+    assert result["stats_without_auth"] == 401
+    ready = {m.name for m in masters if m.name != unready}
+    assert set(result["served"]) == ready  # round robin over both ready masters, never the unready
+    assert set(result["served_after_kill"]) == ready - {victim}, result
