@@ -16,6 +16,7 @@ from kubeforge.plan import findings as findings_mod
 from kubeforge.plan import validate as validate_mod
 from kubeforge.plan.model import Plan
 from kubeforge.render import bundle
+from kubeforge.report import tables
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
 from kubeforge.workspace import Workspace
@@ -109,30 +110,17 @@ def _print_findings(found: list[findings_mod.Finding]) -> None:
 
 def host_table(planned: Plan) -> Table:
     table = Table(title=f"machines of {planned.name}")
-    for column in ("name", "role", "subnet", "IP", "MAC", "CPU", "RAM MB", "disks GB"):
+    for column in tables.HOST_COLUMNS:
         table.add_column(column)
-    for m in planned.machines:
-        for nic in m.nics:
-            first = nic is m.nics[0]
-            disks = f"{m.disk_gb}" + (f" + {m.data_disk_gb}" if m.data_disk_gb else "")
-            table.add_row(m.name if first else "", m.role if first else "", nic.subnet or "uplink",
-                          str(nic.address or "dhcp"), nic.mac, str(m.cpus) if first else "",
-                          str(m.memory_mb) if first else "", disks if first else "")
+    for row in tables.host_rows(planned):
+        table.add_row(*row)
     return table
 
 
 def network_table(planned: Plan) -> Table:
-    net = planned.network
     table = Table(title="network")
     table.add_column("what")
     table.add_column("value")
-    rows = [("CIDR", str(net.supernet)), ("POD CIDR", str(net.pod_cidr)),
-            ("SERVICE CIDR", str(net.service_cidr))]
-    rows += [(f"Subnet - {s.name}", str(s.cidr)) for s in planned.subnets.values()]
-    rows += [(f"DHCP - {s.name}", f"{s.dhcp_pool.start} - {s.dhcp_pool.end}") for s in planned.subnets.values()]
-    rows += [(f"DNS/Gateway - {s.name}", str(s.gateway)) for s in planned.subnets.values()]
-    rows += [("Control Plane (VIP)", f"{net.api_vip}:{net.api_port}"),
-             ("MetalLB", f"{net.metallb_pool.start} - {net.metallb_pool.end}")]
-    for what, value in rows:
+    for what, value in tables.network_rows(planned):
         table.add_row(what, value)
     return table

@@ -1,11 +1,104 @@
-"""Placeholder until the cloud-init renderer lands (being written now)."""
+"""cloud-init NoCloud seeds: user-data, meta-data, network-config and the `cidata` ISO per machine.
+
+The seed carries identity and access only (hostname, admin user with the operator's key, packages,
+NICs). Role configuration comes later from `kubeforge apply`, so no secret is ever put in a seed:
+the ISO is attached to a VM and readable by anything on that VM.
+"""
 
 from __future__ import annotations
 
-from kubeforge.plan.model import Plan
-from kubeforge.render.artifact import Artifact
+import hashlib
+import json
+from dataclasses import dataclass
+
+from kubeforge.errors import RenderError
+from kubeforge.plan.model import Machine, Nic, Plan
+from kubeforge.render import iso, templating
+from kubeforge.render.artifact import Artifact, seed_file
 from kubeforge.render.secrets import Secrets
+
+SEED_FILES = ("user-data", "meta-data", "network-config")
+
+
+@dataclass(frozen=True)
+class NicView:
+    """One NIC as network-config needs it."""
+
+    name: str
+    mac: str
+    static: bool  # the gateway's subnet NICs; everything else asks dnsmasq (pinned by MAC)
+    address: str | None  # CIDR notation, static NICs only
+    dns: str | None  # the subnet's gateway (dnsmasq); None on the uplink: the provider's DHCP says
 
 
 def render(plan: Plan, secrets: Secrets, artifacts: list[Artifact]) -> list[Artifact]:
-    return []
+    """Seeds for every machine. `secrets` and `artifacts` go unused on purpose (see module doc)."""
+    key = operator_key(plan)
+    return [a for machine in plan.machines for a in seed(plan, machine, key)]
+
+
+def operator_key(plan: Plan) -> str:
+    key = plan.spec.ssh_public_key
+    if key is None:
+        raise RenderError(
+            "ssh_public_key: no operator SSH public key in the spec; set ssh_public_key in "
+            "cluster.yaml, or let kubeforge generate a key pair by running `kubeforge render`"
+        )
+    key = key.strip()
+    if not key or "\n" in key:
+        raise RenderError("ssh_public_key: must be one line (`ssh-ed25519 AAAA... comment`)")
+    return key
+
+
+def seed(plan: Plan, machine: Machine, key: str) -> list[Artifact]:
+    user_data = user_data_text(plan, machine, key)
+    network_config = network_config_text(plan, machine)
+    meta_data = templating.render(
+        "cloudinit/meta-data.j2",
+        q=_quote,
+        machine=machine,
+        instance_id=instance_id(plan, machine, user_data, network_config),
+    )
+    files = dict(zip(SEED_FILES, (user_data, meta_data, network_config), strict=True))
+    image = iso.build_cidata({name: text.encode() for name, text in files.items()})
+    return [seed_file(machine.name, name, text) for name, text in files.items()] + [
+        seed_file(machine.name, "cidata.iso", image)
+    ]
+
+
+def user_data_text(plan: Plan, machine: Machine, key: str) -> str:
+    packages = () if plan.spec.image_preinstalled else machine.packages
+    return templating.render(
+        "cloudinit/user-data.j2",
+        q=_quote,
+        machine=machine,
+        user=plan.spec.admin_user,
+        ssh_key=key,
+        packages=packages,
+    )
+
+
+def network_config_text(plan: Plan, machine: Machine) -> str:
+    nics = [_nic_view(plan, machine, nic) for nic in machine.nics]
+    return templating.render(
+        "cloudinit/network-config.j2", q=_quote, machine=machine, nics=nics, domain=plan.domain
+    )
+
+
+def instance_id(plan: Plan, machine: Machine, user_data: str, network_config: str) -> str:
+    """Stable while the seed is unchanged; a changed seed gets a new id, so cloud-init re-runs."""
+    digest = hashlib.sha256(f"{user_data}\0{network_config}".encode()).hexdigest()[:12]
+    return f"{plan.name}-{machine.name}-{digest}"
+
+
+def _nic_view(plan: Plan, machine: Machine, nic: Nic) -> NicView:
+    if nic.subnet is None:
+        return NicView(nic.name, nic.mac, static=False, address=None, dns=None)
+    static = machine.role == "gateway"
+    address = f"{nic.address}/{nic.prefix_len}" if static else None
+    return NicView(nic.name, nic.mac, static, address, dns=str(plan.subnets[nic.subnet].gateway))
+
+
+def _quote(value: object) -> str:
+    """A YAML scalar that stays one string whatever it holds (JSON strings are YAML)."""
+    return json.dumps(str(value))
