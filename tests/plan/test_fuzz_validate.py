@@ -14,9 +14,12 @@ from kubeforge.errors import SpecError
 from kubeforge.plan import findings
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.validate import validate
+from kubeforge.render import bundle, secrets
 from kubeforge.spec import default, load
 
 DEFAULT = yaml.safe_load(default.default_text())
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFuzzFuzzFuzzFuzzFuzzFuzzFuzzFuzzFuzzFuzzFuzz fuzz"
+SECRETS = secrets.generate(default.default_spec())
 
 octet = st.integers(0, 255)
 address = st.builds(lambda a, b, c: f"192.168.{a}.{b}" if c else f"10.{a}.{b}.1", octet, octet, st.booleans())
@@ -82,7 +85,9 @@ def test_validate_never_crashes_and_accepted_specs_plan(data: dict[str, Any]) ->
     assert all(f.field and f.message for f in found)
     if findings.has_errors(found):
         return
-    plan = build_plan(spec)
+    plan = build_plan(spec.model_copy(update={"ssh_public_key": KEY}))
+    rendered = bundle.render_all(plan, SECRETS)  # a spec validate accepts always renders
+    assert {a.host for a in rendered if a.host} == {m.name for m in plan.machines}
     addresses = [n.address for m in plan.machines for n in m.nics if n.address]
     assert len(addresses) == len(set(addresses))
     for m in plan.machines:

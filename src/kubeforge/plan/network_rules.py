@@ -109,8 +109,9 @@ def pod_cidr_size(spec: ClusterSpec) -> Iterator[Finding]:
     per_node = 24  # flannel / kube-controller-manager default node-cidr-mask-size
     room = 2 ** max(per_node - spec.network.pod_cidr.prefixlen, 0)
     if nodes > room:
+        needed = per_node - max(nodes - 1, 1).bit_length()
         yield error("network.pod_cidr", f"{spec.network.pod_cidr} holds {room} node /24s but "
-                    f"{nodes} nodes are planned; use a larger range (e.g. a /16)")
+                    f"{nodes} nodes are planned; use a /{needed} or larger")
 
 
 def url_host(url: str) -> IPv4Address | None:
