@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kubeforge.cli import console, spec_cmds
+from kubeforge.cli import console, spec_cmds, up
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -17,6 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 spec_cmds.register(app)
+app.command()(up.up)
+app.command()(up.destroy)
 
 
 def main() -> None:

@@ -1,0 +1,168 @@
+"""`kubeforge up` and `kubeforge destroy`: machines from the plan, through one provider.
+
+Registered by the lead as commands: `app.command()(up.up)`, `app.command()(up.destroy)`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubeforge import provision
+from kubeforge.cli import console
+from kubeforge.cli.console import SpecOption, StateOption
+from kubeforge.errors import ProviderError
+from kubeforge.plan import findings as findings_mod
+from kubeforge.plan import validate as validate_mod
+from kubeforge.plan.build import build_plan
+from kubeforge.plan.model import Plan
+from kubeforge.provision import images
+from kubeforge.provision.base import Action, Endpoint, Options, Provider
+from kubeforge.render import bundle
+from kubeforge.workspace import Workspace
+
+ENDPOINTS_FILE = "endpoints.json"
+NEEDS_SEEDS = ("virtualbox", "libvirt")
+
+ProviderOption = Annotated[
+    str, typer.Option("--provider", help="virtualbox | libvirt | existing | lab")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print the exact actions; change nothing.")
+]
+ImageOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--image",
+        help="Base image: a Debian cloud image (.raw or .qcow2). "
+        "Default: ./debian-<version>-generic-amd64.qcow2",
+    ),
+]
+UriOption = Annotated[str, typer.Option("--uri", help="libvirt connection URI.")]
+PoolOption = Annotated[
+    str | None, typer.Option("--pool", help="libvirt storage pool. Default: default")
+]
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        help="existing: YAML mapping host name -> address/port/user. "
+        "Default: <state>/existing.yaml",
+    ),
+]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait", help="Wait for SSH on the machines' front door after starting them."
+    ),
+]
+
+
+def up(
+    provider: ProviderOption = "virtualbox",
+    dry_run: DryRunOption = False,
+    spec_path: SpecOption = None,
+    state_dir: StateOption = None,
+    image: ImageOption = None,
+    uri: UriOption = "qemu:///system",
+    pool: PoolOption = None,
+    inventory: InventoryOption = None,
+    wait: WaitOption = True,
+) -> None:
+    """Create (or adopt, by name) the plan's networks and machines and start them."""
+    workspace = Workspace(spec_path, state_dir)
+    plan = _plan(workspace, dry_run)
+    options = _options(workspace, plan, dry_run, image, uri, inventory, pool)
+    if provider in NEEDS_SEEDS and not dry_run:
+        _render_seeds(workspace, plan, options.seeds_dir.parent)
+    chosen = provision.make(provider, plan, options)
+    actions = chosen.plan_actions() if dry_run else chosen.up()
+    _print_actions(chosen, actions, dry_run)
+    if dry_run:
+        return
+    endpoints = chosen.wait_for_ssh() if wait else chosen.endpoints()
+    _save_endpoints(workspace.state_dir, provider, endpoints)
+
+
+def destroy(
+    provider: ProviderOption = "virtualbox",
+    dry_run: DryRunOption = False,
+    spec_path: SpecOption = None,
+    state_dir: StateOption = None,
+    uri: UriOption = "qemu:///system",
+    pool: PoolOption = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """Remove what `up` made for this cluster (by planned name), and nothing else."""
+    workspace = Workspace(spec_path, state_dir)
+    plan = build_plan(workspace.spec)  # names and MACs do not depend on the SSH key
+    options = _options(workspace, plan, dry_run, None, uri, inventory, pool)
+    chosen = provision.make(provider, plan, options)
+    actions = chosen.destroy_actions() if dry_run else chosen.destroy()
+    _print_actions(chosen, actions, dry_run)
+
+
+def _plan(workspace: Workspace, dry_run: bool) -> Plan:
+    found = validate_mod.validate(workspace.spec)
+    if findings_mod.has_errors(found):
+        problems = [f"{f.field}: {f.message}" for f in found if f.severity == "error"]
+        raise ProviderError(
+            "the spec is invalid; fix it first (`kubeforge validate`):\n" + "\n".join(problems)
+        )
+    # A dry-run writes nothing, so it must not generate the operator's key pair.
+    return build_plan(workspace.spec) if dry_run else workspace.plan()
+
+
+def _options(
+    workspace: Workspace,
+    plan: Plan,
+    dry_run: bool,
+    image: Path | None,
+    uri: str,
+    inventory: Path | None,
+    pool: str | None,
+) -> Options:
+    state = workspace.state_dir.absolute()
+    return Options(
+        state_dir=state,
+        seeds_dir=state / "out" / "seeds",
+        dry_run=dry_run,
+        image=(image or images.default_path(plan.spec.debian_release)).absolute(),
+        uri=uri,
+        inventory=inventory,
+        extra={"pool": pool} if pool else {},
+    )
+
+
+def _render_seeds(workspace: Workspace, plan: Plan, out: Path) -> None:
+    """The machines boot from render's seeds: render first, so they match this plan."""
+    bundle.write_tree(bundle.render_all(plan, workspace.secrets()), out)
+
+
+def _print_actions(chosen: Provider, actions: list[Action], dry_run: bool) -> None:
+    verb = "would run" if dry_run else "ran"
+    for note in getattr(chosen, "notes", []):
+        console.err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for action in actions:
+        console.out.print(action.describe(), highlight=False, soft_wrap=True, markup=False)
+    if not actions:
+        console.out.print(
+            f"{chosen.name}: no changes would be performed"
+            if dry_run
+            else f"{chosen.name}: nothing to change",
+            highlight=False,
+        )
+    else:
+        console.out.print(f"{chosen.name}: {verb} {len(actions)} actions", highlight=False)
+
+
+def _save_endpoints(state_dir: Path, provider: str, endpoints: dict[str, Endpoint]) -> None:
+    """The handover to the engine: how to reach each machine."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    data = {"provider": provider, "endpoints": [asdict(e) for e in endpoints.values()]}
+    (state_dir / ENDPOINTS_FILE).write_text(json.dumps(data, indent=2) + "\n")
+    console.out.print(f"endpoints written to {state_dir / ENDPOINTS_FILE}", highlight=False)
