@@ -21,7 +21,8 @@ def run(
     full_env = {**os.environ, **env} if env else None
     try:
         done = subprocess.run(
-            list(argv), input=input, capture_output=True, env=full_env, timeout=timeout
+            list(argv), input=input, capture_output=True, env=full_env, timeout=timeout,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise LabError(f"`{argv[0]}` is not installed; run scripts/install-apt-packages or "

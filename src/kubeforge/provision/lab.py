@@ -29,7 +29,10 @@ class Lab(Provider):
     name = "lab"
 
     def __init__(self, plan: Plan, options: Options) -> None:
-        super().__init__(plan, options)
+        # The lab's own plan (image_preinstalled: its base tree holds every package and the
+        # sealed lab has no mirror), so the seeds ask cloud-init to install nothing.
+        self.seeds = _lab("seeds")
+        super().__init__(self.seeds.lab_plan(plan.spec), options)
         self.lifecycle = _lab("lifecycle")
 
     def network_actions(self) -> list[Action]:
@@ -50,32 +53,12 @@ class Lab(Provider):
         return [Action("lab-down", f"{len(record.made)} lab objects")] if record.made else []
 
     def endpoints(self) -> dict[str, Endpoint]:
-        # The operator's route into the lab (management link to the gateway, then ProxyJump).
-        endpoint = getattr(_lab("access"), "endpoint", None)
-        if endpoint is None:
-            raise ProviderError(
-                "kubeforge.lab.access has no endpoint(plan, host) yet: the lab "
-                "cannot say how to reach its machines; use `kubeforge lab ssh HOST`"
-            )
-        return {m.name: endpoint(self.plan, m.name) for m in self.plan.machines}
+        # The operator's route into the lab (stub internet to the gateway, then ProxyJump).
+        access = _lab("access")
+        return {m.name: access.endpoint(self.plan, m.name) for m in self.plan.machines}
 
     def _execute(self, action: Action) -> None:
         if action.verb == "lab-up":
-            self.lifecycle.up(self.plan, self._seeds())
+            self.lifecycle.up(self.plan, self.seeds.render_seeds(self.plan))
         elif action.verb == "lab-down":
             self.lifecycle.down()
-
-    def _seeds(self) -> dict[str, dict[str, bytes]]:
-        """The NoCloud seed files from render, per host, as the lab's `up` takes them."""
-        from kubeforge.render import bundle, secrets
-
-        spec = self.plan.spec
-        artifacts = bundle.render_all(
-            self.plan, secrets.load_or_create(self.options.state_dir, spec)
-        )
-        seeds: dict[str, dict[str, bytes]] = {}
-        for artifact in artifacts:
-            parts = artifact.dest.split("/")
-            if parts[0] == "seeds" and len(parts) == 3 and parts[2] != "cidata.iso":
-                seeds.setdefault(parts[1], {})[parts[2]] = artifact.content
-        return seeds

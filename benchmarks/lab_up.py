@@ -1,0 +1,102 @@
+"""Lab start-up: cold (debootstrap + packages + boot) and warm (cached base tree) start of the
+full default topology to "every machine ready" (cloud-init done, sshd answering), and memory
+per machine (PSS of the processes in each machine's PID namespace) once it is ready.
+
+Cold start builds the base tree into a throwaway cache, so it downloads everything again and
+never disturbs the real cache. Needs root, debootstrap, systemd-nspawn. Its lab is named
+`kfb-*`, so a lab already up (`kf-*`) is not disturbed (but shares the CPU: mind the figures).
+
+    .venv/bin/python benchmarks/lab_up.py [--warm-runs 2] [--cold] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _report
+
+from kubeforge.lab import base, lifecycle, metrics, seeds
+from kubeforge.lab.paths import LabPaths
+from kubeforge.lab.record import Record
+from kubeforge.plan.model import Plan
+from kubeforge.workspace import Workspace
+
+PREFIX = "kfb"  # its own namespaces: runs beside a lab that is already up (`kf-*`)
+
+
+def one_run(plan: Plan, lab_seeds: seeds.Seeds, paths: LabPaths) -> tuple[float, dict[str, float]]:
+    start = time.monotonic()
+    lifecycle.up(plan, lab_seeds, paths)
+    elapsed = time.monotonic() - start
+    time.sleep(5)  # let first-boot stragglers settle before measuring memory
+    memory = metrics.memory_mb(Record.load(paths.record))
+    lifecycle.down(paths)
+    return elapsed, memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--warm-runs", type=int, default=2)
+    parser.add_argument("--cold", action="store_true", help="also time a cold start")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="kubeforge-lab-bench-"))
+    try:
+        workspace = Workspace(None, scratch / "state")
+        plan = seeds.lab_plan(workspace.operator_spec())
+        lab_seeds = seeds.render_seeds(plan)
+        release = plan.spec.debian_release
+        cold = None
+        if args.cold:
+            cold_paths = LabPaths(cache=scratch / "cache", state=scratch / "lab", prefix=PREFIX)
+            start = time.monotonic()
+            base.ensure(cold_paths, release)
+            build = time.monotonic() - start
+            boot, _ = one_run(plan, lab_seeds, cold_paths)
+            cold = (build, boot)
+            print(f"cold: base tree {build:.0f} s + boot {boot:.1f} s")
+        paths = LabPaths(cache=LabPaths.default().cache, state=scratch / "lab", prefix=PREFIX)
+        base.ensure(paths, release)
+        warm = [one_run(plan, lab_seeds, paths) for _ in range(args.warm_runs)]
+        for seconds, _ in warm:
+            print(f"warm: {seconds:.1f} s")
+        memory = warm[-1][1]
+        for name, mb in memory.items():
+            print(f"  {name}: {mb:.0f} MB")
+        if args.write_docs:
+            _write_docs(plan, cold, [s for s, _ in warm], memory)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _write_docs(plan: Plan, cold: tuple[float, float] | None, warm: list[float],
+                memory: dict[str, float]) -> None:
+    rows = "\n".join(f"| {name} | {mb:.0f} |" for name, mb in memory.items())
+    cold_line = (f"- cold start: base tree (debootstrap + every role package) {cold[0]:.0f} s, "
+                 f"then boot {cold[1]:.1f} s" if cold else "- cold start: not measured in this run")
+    _report.update_section("lab_up", f"""## Lab start-up: {len(memory)} machines to ready
+
+`.venv/bin/python benchmarks/lab_up.py --cold --write-docs` on {_report.machine()}.
+Ready = cloud-init done and sshd answering (the gateway: over the operator's route).
+Goal (issue 3): warm start under 60 s on 2 cores.
+
+{cold_line}
+- warm start (cached base tree): median {statistics.median(warm):.1f} s over {len(warm)} runs
+  ({", ".join(f"{s:.1f}" for s in warm)})
+- memory: {sum(memory.values()):.0f} MB in all; per machine (PSS, idle after boot):
+
+| machine | MB |
+|---|---|
+{rows}
+""")
+
+
+if __name__ == "__main__":
+    main()

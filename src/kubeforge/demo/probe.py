@@ -1,0 +1,84 @@
+"""A bounded client loop against an HTTPS endpoint, run inside a lab machine (stdlib only).
+
+Sent over SSH as a program (`python3 - URL SECONDS INTERVAL`); prints one JSON summary. Every
+request is a new TCP+TLS connection, as a fresh kubectl call is, so a moved VIP or a dead
+backend shows up as a failed request. Bounded by SECONDS; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import sys
+import time
+
+TIMEOUT_S = 1.0  # a request slower than this counts as failed: the VIP is not answering
+
+
+def request(host: str, port: int, path: str, context: ssl.SSLContext) -> str:
+    """One GET over a new connection; returns which backend answered (the stand-in's header)."""
+    with socket.create_connection((host, port), timeout=TIMEOUT_S) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := tls.recv(4096):
+                data += chunk
+    lines = data.partition(b"\r\n\r\n")[0].decode(errors="replace").split("\r\n")
+    if len(lines[0].split()) < 2 or lines[0].split()[1] != "200":
+        raise ConnectionError(lines[0] or "empty response")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return headers.get("X-Kubeforge-Standin", "?")
+
+
+def run(host: str, port: int, path: str, seconds: float, interval: float) -> dict[str, object]:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the lab stand-in's certificate is self-signed
+    start = time.monotonic()
+    events: list[tuple[float, float, str, str]] = []  # (sent, done, ok|error, detail)
+    while (sent := time.monotonic()) - start < seconds:
+        try:
+            outcome, detail = "ok", request(host, port, path, context)
+        except (OSError, ConnectionError) as exc:
+            outcome, detail = "error", type(exc).__name__
+        events.append((sent - start, time.monotonic() - start, outcome, detail))
+        time.sleep(max(0.0, interval - (time.monotonic() - sent)))
+    return summarize(events)
+
+
+def summarize(events: list[tuple[float, float, str, str]]) -> dict[str, object]:
+    """Outage = from the last success before a failure streak to the first success after it."""
+    outages, last_ok, failing_since = [], None, None
+    for sent, done, outcome, _ in events:
+        if outcome == "error" and failing_since is None:
+            failing_since = sent
+        elif outcome == "ok":
+            if failing_since is not None:
+                outages.append(round(done - (last_ok if last_ok is not None else failing_since), 3))
+                failing_since = None
+            last_ok = done
+    errors = [detail for _, _, outcome, detail in events if outcome == "error"]
+    served: dict[str, int] = {}
+    for _, _, outcome, detail in events:
+        if outcome == "ok":
+            served[detail] = served.get(detail, 0) + 1
+    return {
+        "requests": len(events),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "outages_s": outages,
+        "longest_outage_s": max(outages, default=0.0),
+        "unrecovered": failing_since is not None,
+        "served_by": served,
+    }
+
+
+def main(argv: list[str]) -> None:
+    host, port, seconds, interval = argv[0], int(argv[1]), float(argv[2]), float(argv[3])
+    path = argv[4] if len(argv) > 4 else "/version"
+    print(json.dumps(run(host, port, path, seconds, interval)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

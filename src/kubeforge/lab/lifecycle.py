@@ -1,0 +1,189 @@
+"""`lab up`, `lab down`, `lab status`: the order things are made and unmade in."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubeforge.errors import LabError
+from kubeforge.lab import base, disks, internet, machine, netns, sh, standin, topology
+from kubeforge.lab.paths import LabPaths
+from kubeforge.lab.record import Made, Record
+from kubeforge.lab.seeds import Seeds
+from kubeforge.lab.topology import LabMachine, Topology
+from kubeforge.plan.model import Plan
+
+
+@dataclass(frozen=True)
+class MachineStatus:
+    name: str
+    role: str
+    address: str
+    pid: int | None
+    running: bool
+    ready: bool
+
+
+def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float = 300.0) -> Record:
+    """Build what is missing and boot every machine; return when all are ready. Idempotent."""
+    sh.require_root()
+    paths = paths or LabPaths.default()
+    topo = topology.from_plan(plan, paths.prefix)
+    record = Record.load(paths.record)
+    if record.made and all(s.ready for s in status(plan, paths)):
+        return record
+    if record.made:
+        down(paths)  # half up (crash, reboot): start from nothing rather than guess
+        record = Record(paths.record)
+    _check_free(topo, paths)
+    tree = base.ensure(paths, plan.spec.debian_release)
+    record.release = plan.spec.debian_release
+    record.save()
+    # On failure everything made so far stays (recorded) for inspection with `lab status`,
+    # `lab exec` and the console logs; `lab down` or the next `lab up` removes it.
+    _networks(topo, record)
+    internet.start_dnsmasq(paths, topo, record)
+    for lab_machine in topo.machines:
+        _boot(paths, plan, lab_machine, tree, seeds, record)
+    wait_ready(paths, topo, record, timeout)
+    return record
+
+
+def _check_free(topo: Topology, paths: LabPaths) -> None:
+    taken = [name for name in topo.namespaces if netns.exists(name)]
+    if taken:
+        raise LabError(f"network namespaces {', '.join(taken)} exist but this lab state "
+                       f"({paths.state}) did not make them: another lab is up (`kubeforge lab "
+                       "down` with its state) or they are left over (`ip netns delete NAME`)")
+
+
+def _networks(topo: Topology, record: Record) -> None:
+    for name in topo.namespaces:
+        netns.add(name, record)
+    # Bridged frames must not pass through the host's iptables (FORWARD policy may be DROP).
+    for key in ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables"):
+        netns.sysctl(topo.switch_ns, f"net.bridge.{key}", "0")
+    for bridge in topo.bridges:
+        netns.add_bridge(topo.switch_ns, bridge)
+    for lab_machine in topo.machines:
+        for cable in lab_machine.cables:
+            netns.add_cable(lab_machine.netns, cable)
+    internet.configure(topo)
+
+
+def _boot(paths: LabPaths, plan: Plan, lab_machine: LabMachine, tree: Path, seeds: Seeds,
+          record: Record) -> None:
+    if lab_machine.name not in seeds:
+        raise LabError(f"no cloud-init seed for {lab_machine.name}; seeds come from "
+                       "kubeforge.lab.seeds.render_seeds(plan) for the same plan")
+    merged = machine.mount_root(paths, lab_machine, tree, record)
+    machine.write_identity(merged, seeds[lab_machine.name])
+    if lab_machine.role == "control_plane":
+        planned = plan.machine(lab_machine.name)
+        standin.install(merged, planned.name, planned.fqdn,
+                        [planned.address, plan.network.api_vip])
+    disk = disks.attach(paths, lab_machine, record)
+    machine.start(paths, lab_machine, merged, record, [disk] if disk else [])
+
+
+def wait_ready(paths: LabPaths, topo: Topology, record: Record, timeout: float) -> None:
+    pending = {m.name: m for m in topo.machines}
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name, lab_machine in list(pending.items()):
+            made = record.process(f"nspawn:{name}")
+            if made is None or not machine.alive(made):
+                log = paths.machine_dir(name) / "console.log"
+                raise LabError(f"machine {name} stopped while booting; see {log}")
+            if _ready(paths, topo, lab_machine):
+                del pending[name]
+        if pending and time.monotonic() > deadline:
+            raise LabError(f"not ready after {timeout:.0f} s (cloud-init done + sshd): "
+                           f"{', '.join(sorted(pending))}; see {paths.state}/machines/*/console.log")
+        time.sleep(0.5)
+
+
+def _ready(paths: LabPaths, topo: Topology, lab_machine: LabMachine) -> bool:
+    """The gateway: sshd reached from the operator over its uplink (the route itself works).
+    The others: sshd up inside the machine; their addresses come by DHCP from the gateway's
+    dnsmasq, which the engine configures, so they are reached once the gateway serves DHCP."""
+    if lab_machine.name == topo.gateway:
+        netns_name, address = topo.operator_ns, str(topology.INTERNET_UPLINK_LEASE)
+    else:
+        netns_name, address = lab_machine.netns, "127.0.0.1"
+    return machine.is_ready(machine.root(paths, lab_machine), netns_name, address)
+
+
+def down(paths: LabPaths | None = None) -> list[Made]:
+    """Undo everything the record lists, newest first; return what was removed."""
+    sh.require_root()
+    paths = paths or LabPaths.default()
+    record = Record.load(paths.record)
+    removed = list(reversed(record.made))
+    machine.stop_all(record.of_kind("process"))
+    for made in reversed(record.made):
+        if made.kind == "mount":
+            _unmount(made.name)
+        elif made.kind == "loop":
+            _detach(made.name, paths)
+        elif made.kind == "netns":
+            netns.delete(made.name)
+    _remove_state(paths)
+    return removed
+
+
+def _unmount(mount_point: str) -> None:
+    if _is_mounted(mount_point):
+        sh.run(["umount", mount_point])
+
+
+def _detach(loop: str, paths: LabPaths) -> None:
+    """Only if it still backs a lab file: loop numbers are reused by other users of the host."""
+    backing = disks.backing_file(loop)
+    if backing is not None and str(backing).startswith(str(paths.state.resolve()) + "/"):
+        sh.run(["losetup", "--detach", loop])
+
+
+def _is_mounted(path: str) -> bool:
+    with open("/proc/self/mountinfo") as mountinfo:
+        return any(line.split()[4] == path for line in mountinfo)
+
+
+def _remove_state(paths: LabPaths) -> None:
+    """Delete machine dirs only once nothing is mounted under them: removing files through a
+    live overlay would be wrong, and a still-mounted base tree must never be touched."""
+    state = str(paths.state.resolve())
+    with open("/proc/self/mountinfo") as mountinfo:
+        busy = [line.split()[4] for line in mountinfo if line.split()[4].startswith(state + "/")]
+    if busy:
+        raise LabError(f"still mounted under {state}: {', '.join(busy)}; unmount them and re-run "
+                       "`kubeforge lab down`")
+    if paths.state.exists():
+        shutil.rmtree(paths.state)
+
+
+def status(plan: Plan, paths: LabPaths | None = None) -> list[MachineStatus]:
+    paths = paths or LabPaths.default()
+    record = Record.load(paths.record)
+    result = []
+    topo = topology.from_plan(plan, paths.prefix)
+    for lab_machine in topo.machines:
+        made = record.process(f"nspawn:{lab_machine.name}")
+        running = made is not None and machine.alive(made)
+        ready = running and _ready(paths, topo, lab_machine)
+        result.append(MachineStatus(lab_machine.name, lab_machine.role, str(lab_machine.address),
+                                    made.pid if made else None, running, ready))
+    return result
+
+
+def console_argv(plan: Plan, host: str, command: list[str], paths: LabPaths | None = None) -> list[str]:
+    """argv running `command` as root inside machine `host` (no network involved)."""
+    paths = paths or LabPaths.default()
+    lab_machine = topology.from_plan(plan, paths.prefix).machine(host)
+    made = Record.load(paths.record).process(f"nspawn:{lab_machine.name}")
+    if made is None or not machine.alive(made):
+        raise LabError(f"machine {host} is not running: run `kubeforge lab up`")
+    assert made.pid is not None
+    return machine.exec_argv(made.pid, command)

@@ -1,0 +1,56 @@
+"""kubeforge-apiserver-standin -- NOT Kubernetes.
+
+kube-apiserver cannot run in the lab (no Kubernetes binaries, no VM), so control-plane machines
+run this instead: TLS on :6443 with /healthz, /readyz and /livez answering `ok`, every response
+naming the host that served it, so the HAProxy pair and the VIP can be exercised for real.
+Standard library only: this file is copied into the machines and run by their python3.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CERT = "/etc/kubeforge/standin/tls.crt"
+KEY = "/etc/kubeforge/standin/tls.key"
+PORT = 6443
+HEALTH = ("/healthz", "/readyz", "/livez")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "kubeforge-apiserver-standin"
+
+    def do_GET(self) -> None:
+        host = socket.gethostname()
+        if self.path.split("?")[0] in HEALTH:
+            body, kind = b"ok", "text/plain"
+        else:
+            note = "a kubeforge lab stand-in for kube-apiserver; this is not Kubernetes"
+            body = json.dumps({"standin": "kubeforge-apiserver-standin", "host": host,
+                               "path": self.path, "note": note}).encode()
+            kind = "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("X-Kubeforge-Standin", host)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # health checks every second would flood the journal
+
+
+def main() -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(CERT, KEY)
+    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    print(f"kubeforge-apiserver-standin (not Kubernetes) on :{PORT}", file=sys.stderr)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Lab pieces that need no root: packages, SSH argv, the record, process identity."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kubeforge.errors import LabError
+from kubeforge.lab import access, base, lifecycle, machine
+from kubeforge.lab.paths import LabPaths
+from kubeforge.lab.record import Made, Record
+from kubeforge.plan import packages
+from kubeforge.plan.build import build_plan
+from kubeforge.spec import default
+
+
+def test_base_tree_holds_every_role_package() -> None:
+    wanted = set(base.role_packages())
+    for group in (*packages.ROLE.values(), *packages.VIP_MANAGER.values(), packages.BASE):
+        assert set(group) <= wanted
+    assert "cloud-init" in wanted
+
+
+def test_ssh_to_internal_machines_jumps_through_the_gateway(tmp_path: Path) -> None:
+    plan = build_plan(default.default_spec())
+    paths = LabPaths(cache=tmp_path, state=tmp_path / "state")
+    key = tmp_path / "id"
+    gateway = access.route(plan, plan.gateway.name, key, paths)
+    master = access.route(plan, "kube-mast01", key, paths)
+    assert gateway.jump is None and gateway.address == "10.0.2.15"
+    argv = master.ssh_argv(["hostname"])
+    assert argv[:4] == ["ip", "netns", "exec", "kf-operator"]
+    proxy = next(a for a in argv if a.startswith("ProxyCommand="))
+    assert "-W %h:%p" in proxy and f"-i {key}" in proxy and proxy.endswith("debian@10.0.2.15")
+    assert argv[-2:] == [f"debian@{plan.machine('kube-mast01').address}", "hostname"]
+
+
+def test_record_survives_a_reload(tmp_path: Path) -> None:
+    record = Record(tmp_path / "lab.json", "trixie")
+    record.add(Made("netns", "kf-switch"))
+    record.add(Made("process", "nspawn:a", 123, "--machine=kf-a"))
+    loaded = Record.load(tmp_path / "lab.json")
+    assert loaded.made == record.made and loaded.release == "trixie"
+    assert loaded.process("nspawn:a") == Made("process", "nspawn:a", 123, "--machine=kf-a")
+
+
+def test_a_reused_pid_is_not_taken_for_a_lab_process() -> None:
+    me = os.getpid()
+    assert machine.alive(Made("process", "self", me, "python"))
+    assert not machine.alive(Made("process", "self", me, "--machine=kf-not-this-one"))
+
+
+def test_lab_commands_say_they_need_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    plan = build_plan(default.default_spec())
+    paths = LabPaths(cache=tmp_path, state=tmp_path / "state")
+    with pytest.raises(LabError, match="needs root.*sudo kubeforge lab"):
+        lifecycle.up(plan, {}, paths)
+    with pytest.raises(LabError, match="needs root"):
+        lifecycle.down(paths)
