@@ -46,10 +46,7 @@ def init(
 
 def validate(spec: SpecOption = None) -> None:
     """Check the spec; list every problem with its fix. Exit 2 if any is an error."""
-    found = _findings(Workspace(spec).spec)
-    _print_findings(found)
-    if findings_mod.has_errors(found):
-        raise typer.Exit(EXIT_INVALID)
+    found = _validated(Workspace(spec))
     console.out.print("[green]valid[/]" + (" (with warnings)" if found else ""))
 
 
@@ -60,10 +57,7 @@ def plan(
 ) -> None:
     """Show the machines and networks the spec plans (and optionally an HTML report)."""
     workspace = Workspace(spec, state)
-    found = _findings(workspace.spec)
-    _print_findings(found)
-    if findings_mod.has_errors(found):
-        raise typer.Exit(EXIT_INVALID)
+    found = _validated(workspace)
     planned = workspace.plan()
     console.out.print(host_table(planned))
     console.out.print(network_table(planned))
@@ -81,10 +75,7 @@ def render(
 ) -> None:
     """Render every config file, manifest and cloud-init seed into OUT."""
     workspace = Workspace(spec, state)
-    found = _findings(workspace.spec)
-    _print_findings(found)
-    if findings_mod.has_errors(found):
-        raise typer.Exit(EXIT_INVALID)
+    _validated(workspace)
     artifacts = bundle.render_all(workspace.plan(), workspace.secrets())
     bundle.write_tree(artifacts, out)
     hosts = len({a.host for a in artifacts if a.host})
@@ -97,8 +88,13 @@ def schema() -> None:
     console.out.print_json(json.dumps(ClusterSpec.model_json_schema()))
 
 
-def _findings(spec: ClusterSpec) -> list[findings_mod.Finding]:
-    return validate_mod.validate(spec)
+def _validated(workspace: Workspace) -> list[findings_mod.Finding]:
+    """Print every finding; stop with exit 2 (before anything is written) if one is an error."""
+    found = validate_mod.validate(workspace.spec)
+    _print_findings(found)
+    if findings_mod.has_errors(found):
+        raise typer.Exit(EXIT_INVALID)
+    return found
 
 
 def _print_findings(found: list[findings_mod.Finding]) -> None:

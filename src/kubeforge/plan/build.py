@@ -91,7 +91,8 @@ def _nic(spec: ClusterSpec, host: str, subnet: PlannedSubnet, address: IPv4Addre
 def _take(free: dict[str, Iterator[IPv4Address]], subnet: str, host: str) -> IPv4Address:
     address = next(free[subnet], None)
     if address is None:
-        raise SpecError([f"network.subnets.{subnet}: no free address left for {host}; widen the "
-                         "subnet or shrink the DHCP pool"])
+        problem = (f"network.subnets.{subnet}: no free address left for {host}; widen the "
+                   "subnet or shrink the DHCP pool")
+        raise SpecError([problem])
     return address
 
