@@ -1,0 +1,1 @@
+"""Apply a cluster in phases over SSH: idempotent, resumable, dry-run."""
