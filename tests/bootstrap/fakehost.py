@@ -31,7 +31,8 @@ if name == "broken":
     sys.stderr.write("Job for broken.service failed\n"); sys.exit(1)
 if verb == "enable": open(flag("enabled"), "w").close()
 if verb == "disable" and os.path.exists(flag("enabled")): os.unlink(flag("enabled"))
-if verb in ("start", "restart"): open(flag("active"), "w").close()
+if verb in ("start", "restart") and name != "dies": open(flag("active"), "w").close()
+if verb == "status": print(name + ".service: main process exited, code=exited, status=2")
 if verb == "stop" and os.path.exists(flag("active")): os.unlink(flag("active"))
 '''
 
@@ -98,7 +99,7 @@ class FakeHost:
         return log.read_text().splitlines() if log.exists() else []
 
     def agent(self, payload: bytes) -> dict[str, Any]:
-        proc = subprocess.run(onhost.local_argv(), input=payload, capture_output=True)
+        proc = subprocess.run(onhost.local_argv(), input=payload, capture_output=True, check=False)
         assert proc.returncode == 0, proc.stderr.decode()[-3000:]
         return dict(json.loads(proc.stdout))
 

@@ -24,7 +24,7 @@ SUBNET = "10.213.0"
 SSHD = "/usr/sbin/sshd"
 
 SSHD_CONFIG = """Port 22
-ListenAddress {address}
+ListenAddress 0.0.0.0
 HostKey {dir}/ssh_host_ed25519_key
 PidFile {dir}/sshd.pid
 AuthorizedKeysFile {dir}/authorized_keys
@@ -100,10 +100,27 @@ class SshNet:
         (hdir / "authorized_keys").write_text(pubkey)
         (hdir / "sshd_config").write_text(SSHD_CONFIG.format(address=address, dir=hdir))
         os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation directory
-        self.procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", ns, SSHD, "-D", "-e", "-f", str(hdir / "sshd_config")],
-            stdout=subprocess.DEVNULL, stderr=(hdir / "sshd.log").open("wb")))
-        return ssh.Target(name=f"h{i}", address=address, root=str(hdir / "root"))
+        self._start_sshd(i)
+        return ssh.Target(name=f"h{i}", address=address, root=str(hdir / "root"),
+                          python="/usr/bin/python3")
+
+    def _start_sshd(self, i: int) -> None:
+        """sshd in host i's namespace, and in a private mount namespace where root's
+        ~/.bashrc is empty: this machine's one runs `pyenv init` (~0.3 s per exec), which a
+        Debian host does not; every tool in the benchmark pays the same either way."""
+        hdir = self.base / f"h{i}"
+        empty = self.base / "empty-bashrc"
+        empty.touch()
+        script = (f"mount --bind {empty} /root/.bashrc 2>/dev/null; "
+                  f"exec {SSHD} -D -e -f {hdir / 'sshd_config'}")
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.host_ns(i), "unshare", "--mount",
+             "--propagation", "private", "sh", "-c", script],
+            stdout=subprocess.DEVNULL, stderr=(hdir / "sshd.log").open("ab"))
+        if len(self.procs) >= i:
+            self.procs[i - 1] = proc
+        else:
+            self.procs.append(proc)
 
     def _wait_port(self, address: str) -> None:
         for _ in range(100):
@@ -113,6 +130,30 @@ class SshNet:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"sshd on {address} did not start (see {self.base}/h*/sshd.log)")
+
+    def private_link(self, i: int, j: int) -> tuple[str, str]:
+        """A cable between hosts i and j only (10.214.0.0/30): j is then reachable from
+        the client only by jumping through i. Returns (address on i, address on j)."""
+        a, b = "10.214.0.1", "10.214.0.2"
+        ip("-n", self.host_ns(i), "link", "add", "plink", "type", "veth", "peer", "name",
+           "plink", "netns", self.host_ns(j))
+        for ns, address in ((self.host_ns(i), a), (self.host_ns(j), b)):
+            ip("-n", ns, "addr", "add", f"{address}/30", "dev", "plink")
+            ip("-n", ns, "link", "set", "plink", "up")
+        return a, b
+
+    def restart_with_new_host_key(self, i: int) -> None:
+        """Simulate a re-created machine (or an impostor) at the same address."""
+        proc = self.procs[i - 1]
+        proc.terminate()
+        proc.wait()
+        key = self.base / f"h{i}" / "ssh_host_ed25519_key"
+        key.unlink()
+        Path(str(key) + ".pub").unlink()
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                       check=True)
+        self._start_sshd(i)
+        self._wait_port(self.address(i))
 
     def socket_factory(self) -> ssh.SocketFactory:
         return netns.factory(self.client)

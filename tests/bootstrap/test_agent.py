@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ def manifest_from_case(ops: list[dict[str, Any]]) -> m.Manifest:
         args = {k: v for k, v in raw.items() if k not in ("id", "kind", "content")}
         content = raw["content"].encode() if "content" in raw else None
         if content is not None:
-            args["sha256"] = m.hashlib.sha256(content).hexdigest()
+            args["sha256"] = hashlib.sha256(content).hexdigest()
         out.add(m.Op(raw["id"], raw["kind"], args, content=content))
     return out
 
@@ -126,5 +127,12 @@ def test_manifest_digest_tracks_content() -> None:
 def test_remote_command_is_shell_safe() -> None:
     from kubeforge.bootstrap import onhost
     cmd = onhost.remote_command()
-    assert cmd.startswith('python3 -c "') and cmd.count('"') == 2 and "$" not in cmd
+    assert cmd.startswith('python3 -S -c "') and cmd.count('"') == 2 and "$" not in cmd
     assert len(cmd) < 16_000
+
+
+def test_service_that_dies_right_after_start_fails_with_its_status(host: FakeHost) -> None:
+    (result,) = host.run(m.Manifest([m.service("dies")]), "apply")
+    assert result["status"] == "failed"
+    assert "dies is inactive right after starting" in result["error"]["stderr"]
+    assert "main process exited" in result["error"]["stderr"]

@@ -22,6 +22,9 @@ from kubeforge import errors
 SocketFactory = Callable[[str, int], socket.socket]
 
 KEY_NAME = "id_ed25519"
+# A machine that just booted may still wait for its DHCP lease or its sshd: keep trying
+# this long before calling it unreachable.
+REACH_WAIT = 90.0
 RUN_TIMEOUT = 3600.0  # package installs on slow mirrors can take long; hangs should not
 
 
@@ -59,7 +62,7 @@ def ensure_key(state_dir: Path) -> Path:
 
 
 class KnownHosts:
-    """Pinned host keys, one `[address]:port type base64` line per host."""
+    """Pinned host keys in OpenSSH known_hosts format (hashed entries are understood too)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -67,21 +70,18 @@ class KnownHosts:
 
     @staticmethod
     def pattern(target: Target) -> str:
-        return f"[{target.address}]:{target.port}"
+        """How OpenSSH names the host: plain address on port 22, `[address]:port` otherwise."""
+        return target.address if target.port == 22 else f"[{target.address}]:{target.port}"
 
-    def pinned(self, target: Target) -> asyncssh.SSHKey | None:
+    def pinned(self, target: Target) -> list[asyncssh.SSHKey]:
         if not self.path.exists():
-            return None
-        want = self.pattern(target)
-        for line in self.path.read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and want in parts[0].split(","):
-                return asyncssh.import_public_key(" ".join(parts[1:3]))
-        return None
+            return []
+        known = asyncssh.read_known_hosts(str(self.path))
+        return list(known.match(target.address, target.address, target.port)[0])
 
     async def pin(self, target: Target, key: asyncssh.SSHKey) -> None:
         async with self._lock:
-            if self.pinned(target) is not None:
+            if self.pinned(target):
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             data = key.export_public_key("openssh").decode().split()
@@ -94,12 +94,15 @@ class Connector:
 
     def __init__(self, state_dir: Path, targets: dict[str, Target],
                  key_path: Path | None = None, sock_factory: SocketFactory | None = None,
-                 connect_timeout: float = 15.0) -> None:
+                 connect_timeout: float = 15.0, known_hosts: Path | None = None,
+                 reach_wait: float = REACH_WAIT) -> None:
         self.targets = targets
-        self.known = KnownHosts(state_dir / "known_hosts")
+        self.known = KnownHosts(known_hosts or state_dir / "known_hosts")
         self.key_path = key_path or ensure_key(state_dir)
         self.sock_factory = sock_factory
         self.timeout = connect_timeout
+        self.reach_wait = reach_wait
+        self.retries: list[str] = []  # why a connection had to be retried (for the logs)
         self._conns: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
 
     async def connection(self, name: str) -> asyncssh.SSHClientConnection:
@@ -117,25 +120,41 @@ class Connector:
         pinned = self.known.pinned(target)
         options = asyncssh.SSHClientConnectionOptions(
             username=target.user, client_keys=[str(self.key_path)], agent_path=None,
-            known_hosts=([pinned], [], []) if pinned else None, connect_timeout=self.timeout,
+            known_hosts=(pinned, [], []) if pinned else None, connect_timeout=self.timeout,
             keepalive_interval=15)
         try:
-            conn = await self._dial(target, options)
+            conn = await self._dial_patiently(target, options)
         except asyncssh.HostKeyNotVerifiable as exc:
             raise errors.ApplyError(
                 f"{target.name}: the SSH host key of {target.address}:{target.port} is not the "
                 f"one pinned in {self.known.path}. If the machine was re-created on purpose, "
                 f"delete its line ({self.known.pattern(target)}) and re-run; otherwise "
                 f"something else answers at that address.") from exc
-        except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
             via = f" via {target.jump}" if target.jump else ""
             raise errors.ApplyError(
                 f"{target.name}: cannot SSH to {target.user}@{target.address}:{target.port}"
                 f"{via}: {exc}. Check that the machine is up and that the kubeforge key "
                 f"({self.key_path}.pub) is authorised.") from exc
-        if pinned is None:
-            await self.known.pin(target, conn.get_server_host_key())
+        server_key = conn.get_server_host_key()
+        if not pinned and server_key is not None:
+            await self.known.pin(target, server_key)
         return conn
+
+    async def _dial_patiently(self, target: Target, options: asyncssh.SSHClientConnectionOptions
+                              ) -> asyncssh.SSHClientConnection:
+        """Retry while nothing answers (booting, no lease yet); fail fast on anything else."""
+        deadline = asyncio.get_running_loop().time() + self.reach_wait
+        delay = 0.5
+        while True:
+            try:
+                return await self._dial(target, options)
+            except (TimeoutError, OSError, asyncssh.ChannelOpenError) as exc:
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    raise
+                self.retries.append(f"{target.name}: {exc}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _dial(self, target: Target,
                     options: asyncssh.SSHClientConnectionOptions) -> asyncssh.SSHClientConnection:
@@ -152,7 +171,7 @@ class Connector:
         result = await asyncio.wait_for(
             conn.run(command, input=stdin, encoding=None, check=False), RUN_TIMEOUT)
         status = result.exit_status if result.exit_status is not None else 255
-        return Completed(status, bytes(result.stdout or b""), bytes(result.stderr or b""))
+        return Completed(status, as_bytes(result.stdout), as_bytes(result.stderr))
 
     async def close(self) -> None:
         for task in self._conns.values():
@@ -162,3 +181,9 @@ class Connector:
             if task.done() and task.exception() is None:
                 await task.result().wait_closed()
         self._conns.clear()
+
+
+def as_bytes(data: bytes | str | None) -> bytes:
+    if data is None:
+        return b""
+    return data.encode() if isinstance(data, str) else data

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kubeforge.cli import console, lab, spec_cmds, up
+from kubeforge.cli import apply, console, lab, spec_cmds, up
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 spec_cmds.register(app)
 app.command()(up.up)
 app.command()(up.destroy)
+app.command()(apply.apply)
 app.add_typer(lab.app, name="lab")
 
 

@@ -21,10 +21,12 @@ def remote_command(python: str = "python3", sudo: bool = False) -> str:
     (base64 has no shell metacharacters) and nothing is written to the host's disk.
     """
     packed = base64.b64encode(zlib.compress(agent_source().encode("utf-8"), 9)).decode()
-    boot = (f"import zlib,base64;exec(compile(zlib.decompress(base64.b64decode('{packed}')),"
+    # binascii, not base64: a C module, nothing more to import before the checker runs.
+    boot = (f"import zlib,binascii;exec(compile(zlib.decompress(binascii.a2b_base64('{packed}')),"
             "'kubeforge-agent','exec'))")
     prefix = "sudo -n " if sudo else ""
-    return f'{prefix}{python} -c "{boot}"'
+    # -S: no site module (the checker is stdlib-only): a few ms less per round trip.
+    return f'{prefix}{python} -S -c "{boot}"'
 
 
 def local_argv() -> list[str]:

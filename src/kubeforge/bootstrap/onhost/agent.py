@@ -10,8 +10,8 @@ trigger is changed a marker is written under /var/lib/kubeforge/pending, and rem
 once the dependent ran: an apply killed in between still restarts on the next run.
 """
 
-import base64
-import difflib
+from __future__ import annotations
+
 import fcntl
 import grp
 import hashlib
@@ -21,14 +21,20 @@ import pwd
 import re
 import subprocess
 import sys
-import tempfile
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+Op = dict[str, Any]
+Result = dict[str, Any]
 
 MAX_DIFF_BYTES = 512 * 1024
 TAIL = 2000
+SETTLE = 1.0  # seconds a started service must survive to count as started
 
 
 class OpFailed(Exception):
-    def __init__(self, command, code, stderr):
+    def __init__(self, command: str, code: int, stderr: str) -> None:
         Exception.__init__(self, command)
         self.command, self.code, self.stderr = command, code, stderr
 
@@ -36,20 +42,21 @@ class OpFailed(Exception):
 class Host:
     """Facts and changes, resolved against the root prefix and binary overrides."""
 
-    def __init__(self, manifest):
+    def __init__(self, manifest: dict[str, Any]) -> None:
         self.root = manifest.get("root") or ""
         self.bins = manifest.get("bin") or {}
         self.env = dict(os.environ, KF_ROOT=self.root, DEBIAN_FRONTEND="noninteractive")
+        self.daemon_reload = False  # a unit file changed: reload before the next service op
 
-    def p(self, path):
+    def p(self, path: str) -> str:
         return self.root + path if self.root else path
 
-    def bin(self, name):
-        return self.bins.get(name, name)
+    def bin(self, name: str) -> str:
+        return str(self.bins.get(name, name))
 
-    def run(self, argv, check=True, shell=False):
+    def run(self, argv: Any, check: bool = True, shell: bool = False) -> tuple[int, str]:
         proc = subprocess.run(argv, shell=shell, env=self.env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              capture_output=True, check=False)
         out = proc.stdout.decode("utf-8", "replace")
         err = proc.stderr.decode("utf-8", "replace")
         if check and proc.returncode != 0:
@@ -58,7 +65,7 @@ class Host:
         return proc.returncode, out
 
 
-def read_bytes(path):
+def read_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -66,8 +73,9 @@ def read_bytes(path):
         return None
 
 
-def write_atomic(path, data, mode):
+def write_atomic(path: str, data: bytes, mode: int) -> None:
     """Write beside the target and rename: a reader never sees a half-written file."""
+    import tempfile  # imported here: a check (the common case) never writes
     os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".kf-", dir=os.path.dirname(path) or "/")
     try:
@@ -81,7 +89,7 @@ def write_atomic(path, data, mode):
         raise
 
 
-def owner_changes(path, op):
+def owner_changes(path: str, op: Op) -> list[str]:
     st = os.lstat(path)
     changes = []
     if op.get("mode") is not None and (st.st_mode & 0o7777) != op["mode"]:
@@ -93,7 +101,7 @@ def owner_changes(path, op):
     return changes
 
 
-def fix_owner(path, op):
+def fix_owner(path: str, op: Op) -> None:
     if op.get("mode") is not None:
         os.chmod(path, op["mode"])
     uid = pwd.getpwnam(op["owner"]).pw_uid if op.get("owner") else -1
@@ -104,7 +112,7 @@ def fix_owner(path, op):
 
 # --- checks: return a list of what differs (empty = converged) -------------------------
 
-def check_file(host, op, result, want_diff):
+def check_file(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     path = host.p(op["path"])
     current = read_bytes(path)
     if current is None:
@@ -112,16 +120,16 @@ def check_file(host, op, result, want_diff):
     else:
         changes = [] if hashlib.sha256(current).hexdigest() == op["sha256"] else ["content"]
         changes += owner_changes(path, op)
-    if want_diff and "content" in changes and not op.get("secret"):
-        if len(current) <= MAX_DIFF_BYTES:
-            try:
-                result["current"] = current.decode("utf-8")
-            except UnicodeDecodeError:
-                result["current_binary"] = True
+    shown = want_diff and "content" in changes and not op.get("secret")
+    if shown and current is not None and len(current) <= MAX_DIFF_BYTES:
+        try:
+            result["current"] = current.decode("utf-8")
+        except UnicodeDecodeError:
+            result["current_binary"] = True
     return changes
 
 
-def line_target(host, op):
+def line_target(host: Host, op: Op) -> tuple[str, str]:
     """The file's text with the line in place: replaces the first match, else appends."""
     data = read_bytes(host.p(op["path"]))
     text = data.decode("utf-8") if data is not None else ""
@@ -138,35 +146,37 @@ def line_target(host, op):
     return text, "".join(lines) + op["line"] + "\n"
 
 
-def check_line(host, op, result, want_diff):
+def check_line(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     before, after = line_target(host, op)
     if before == after:
         return []
     if want_diff and not op.get("secret"):
+        import difflib
+
         result["diff"] = "".join(difflib.unified_diff(
             before.splitlines(True), after.splitlines(True), op["path"], op["path"]))
     return ["line"]
 
 
-def check_directory(host, op, result, want_diff):
+def check_directory(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     path = host.p(op["path"])
     if not os.path.isdir(path):
         return ["create"]
     return owner_changes(path, op)
 
 
-def check_symlink(host, op, result, want_diff):
+def check_symlink(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     path = host.p(op["path"])
     if not os.path.islink(path):
         return ["create"]
     return [] if os.readlink(path) == op["target"] else ["target"]
 
 
-def sysctl_path(host, key):
+def sysctl_path(host: Host, key: str) -> str:
     return host.p("/proc/sys/" + key.replace(".", "/"))
 
 
-def check_sysctl(host, op, result, want_diff):
+def check_sysctl(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     data = read_bytes(sysctl_path(host, op["key"]))
     if data is None:
         raise OpFailed("read sysctl " + op["key"], 1, "no such sysctl key on this host")
@@ -175,32 +185,32 @@ def check_sysctl(host, op, result, want_diff):
     return [] if current == str(op["value"]) else ["value"]
 
 
-def check_service(host, op, result, want_diff):
+def check_service(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     changes = []
     if op.get("enabled") is not None:
-        code, out = host.run([host.bin("systemctl"), "is-enabled", op["name"]], check=False)
+        _, out = host.run([host.bin("systemctl"), "is-enabled", op["name"]], check=False)
         if (out.strip() == "enabled") != op["enabled"]:
             changes.append("enable" if op["enabled"] else "disable")
     if op.get("active") is not None:
-        code, out = host.run([host.bin("systemctl"), "is-active", op["name"]], check=False)
+        _, out = host.run([host.bin("systemctl"), "is-active", op["name"]], check=False)
         if (out.strip() == "active") != op["active"]:
             changes.append("start" if op["active"] else "stop")
     return changes
 
 
-def installed_packages(host, names):
-    code, out = host.run([host.bin("dpkg-query"), "-W", "-f=${Package} ${Status}\\n"] + names,
+def installed_packages(host: Host, names: list[str]) -> set[str]:
+    _, out = host.run([host.bin("dpkg-query"), "-W", "-f=${Package} ${Status}\\n"] + names,
                          check=False)
     return {ln.split()[0] for ln in out.splitlines() if ln.endswith("install ok installed")}
 
 
-def check_package(host, op, result, want_diff):
+def check_package(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     missing = sorted(set(op["names"]) - installed_packages(host, op["names"]))
     result["missing"] = missing
     return ["install"] if missing else []
 
 
-def check_command(host, op, result, want_diff):
+def check_command(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
     if op.get("creates") and os.path.exists(host.p(op["creates"])):
         return []
     if op.get("unless"):
@@ -211,37 +221,40 @@ def check_command(host, op, result, want_diff):
     return ["run"]
 
 
-CHECKS = {"file": check_file, "line": check_line, "directory": check_directory,
+CHECKS: dict[str, Callable[[Host, Op, Result, bool], list[str]]] = {"file": check_file, "line": check_line, "directory": check_directory,
           "symlink": check_symlink, "sysctl": check_sysctl, "service": check_service,
           "package": check_package, "command": check_command}
 
 
 # --- fixes ---------------------------------------------------------------------------
 
-def fix_file(host, op, changes):
+def fix_file(host: Host, op: Op, changes: list[str]) -> None:
     path = host.p(op["path"])
     if "create" in changes or "content" in changes:
+        import base64
+
         data = base64.b64decode(op["content_b64"])
         if hashlib.sha256(data).hexdigest() != op["sha256"]:
             raise OpFailed("write " + op["path"], 1, "content does not match its sha256")
-        write_atomic(path, data, op.get("mode") if op.get("mode") is not None else 0o644)
+        mode = op.get("mode")
+        write_atomic(path, data, int(mode) if mode is not None else 0o644)
     fix_owner(path, op)
 
 
-def fix_line(host, op, changes):
+def fix_line(host: Host, op: Op, changes: list[str]) -> None:
     path = host.p(op["path"])
     _, after = line_target(host, op)
     mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644
     write_atomic(path, after.encode("utf-8"), mode)
 
 
-def fix_directory(host, op, changes):
+def fix_directory(host: Host, op: Op, changes: list[str]) -> None:
     path = host.p(op["path"])
     os.makedirs(path, exist_ok=True)
     fix_owner(path, op)
 
 
-def fix_symlink(host, op, changes):
+def fix_symlink(host: Host, op: Op, changes: list[str]) -> None:
     path = host.p(op["path"])
     if os.path.lexists(path):
         if os.path.isdir(path) and not os.path.islink(path):
@@ -251,54 +264,68 @@ def fix_symlink(host, op, changes):
     os.symlink(op["target"], path)
 
 
-def fix_sysctl(host, op, changes):
+def fix_sysctl(host: Host, op: Op, changes: list[str]) -> None:
     with open(sysctl_path(host, op["key"]), "w") as handle:
         handle.write(str(op["value"]) + "\n")
 
 
-def fix_service(host, op, changes):
+def fix_service(host: Host, op: Op, changes: list[str]) -> None:
     ctl = host.bin("systemctl")
     for change in changes:
-        if change == "restart":
-            host.run([ctl, "restart", op["name"]])
-        elif change in ("enable", "disable", "start", "stop"):
+        if change in ("enable", "disable", "start", "stop", "restart"):
             host.run([ctl, change, op["name"]])
+    if {"start", "restart"} & set(changes):
+        stays_active(host, op["name"])
 
 
-def fix_package(host, op, changes):
+def stays_active(host: Host, name: str) -> None:
+    """`systemctl start` succeeds for a daemon that forks and then dies: look again a moment
+    later, so a crash shows up here with its status rather than in a later phase."""
+    time.sleep(SETTLE)
+    _, state = host.run([host.bin("systemctl"), "is-active", name], check=False)
+    if state.strip() != "active":
+        _, status = host.run([host.bin("systemctl"), "status", "--no-pager", "-n", "20", name],
+                             check=False)
+        raise OpFailed(f"systemctl start {name}", 1,
+                       f"{name} is {state.strip() or 'not active'} right after starting:\n"
+                       + status[-TAIL:])
+
+
+def fix_package(host: Host, op: Op, changes: list[str]) -> None:
     missing = sorted(set(op["names"]) - installed_packages(host, op["names"]))
     host.run([host.bin("apt-get"), "install", "-y", "--no-install-recommends"] + missing)
 
 
-def fix_command(host, op, changes):
+def fix_command(host: Host, op: Op, changes: list[str]) -> None:
     host.run(op["cmd"], shell=True)
 
 
-FIXES = {"file": fix_file, "line": fix_line, "directory": fix_directory,
+FIXES: dict[str, Callable[[Host, Op, list[str]], None]] = {"file": fix_file, "line": fix_line, "directory": fix_directory,
          "symlink": fix_symlink, "sysctl": fix_sysctl, "service": fix_service,
          "package": fix_package, "command": fix_command}
 
 
 # --- triggers: restart/re-run when something it depends on changed --------------------
 
-def marker_path(host, op):
+def marker_path(host: Host, op: Op) -> str:
     digest = hashlib.sha256(op["id"].encode()).hexdigest()[:16]
     return host.p("/var/lib/kubeforge/pending/" + digest)
 
 
-def triggers(op):
+def triggers(op: Op) -> list[str]:
     return op.get("restart_on") or op.get("on_change") or []
 
 
-def triggered(host, op, results_by_id):
+def triggered(host: Host, op: Op, results_by_id: dict[str, Result]) -> bool:
     """True if a trigger of `op` needs a change, or a previous apply left it pending."""
     fired = any(results_by_id.get(t, {}).get("status") == "change" for t in triggers(op))
     return bool(triggers(op)) and (fired or os.path.exists(marker_path(host, op)))
 
 
-def check_all(host, manifest):
+def check_all(host: Host, manifest: dict[str, Any]) -> list[Result]:
     want_diff = bool(manifest.get("diff"))
-    results, by_id = [], {}
+    results: list[Result] = []
+    by_id: dict[str, Result] = {}
     for op in manifest["ops"]:
         result = {"id": op["id"], "kind": op["kind"]}
         try:
@@ -318,11 +345,11 @@ def check_all(host, manifest):
     return results
 
 
-def error_dict(exc):
+def error_dict(exc: OpFailed) -> dict[str, Any]:
     return {"command": exc.command, "exit": exc.code, "stderr": exc.stderr[-TAIL:]}
 
 
-def mark_pending(host, manifest, results):
+def mark_pending(host: Host, manifest: dict[str, Any], results: list[Result]) -> None:
     """Record dependents of changing triggers before touching anything (crash safety)."""
     by_id = {r["id"]: r for r in results}
     for op in manifest["ops"]:
@@ -332,7 +359,7 @@ def mark_pending(host, manifest, results):
             open(path, "w").close()
 
 
-def apply_all(host, manifest):
+def apply_all(host: Host, manifest: dict[str, Any]) -> list[Result]:
     results = check_all(host, manifest)
     if any(r["status"] == "failed" for r in results):
         return results
@@ -348,11 +375,11 @@ def apply_all(host, manifest):
     return results
 
 
-def apply_one(host, op, result):
+def apply_one(host: Host, op: Op, result: Result) -> bool:
     try:
         if op["kind"] == "file" and op["path"].startswith(("/etc/systemd/", "/lib/systemd/")):
             host.daemon_reload = True
-        if op["kind"] == "service" and getattr(host, "daemon_reload", False):
+        if op["kind"] == "service" and host.daemon_reload:
             host.run([host.bin("systemctl"), "daemon-reload"])
             host.daemon_reload = False
         FIXES[op["kind"]](host, op, result["changes"])
@@ -369,16 +396,16 @@ def apply_one(host, op, result):
     return True
 
 
-def locked(host):
+def locked(host: Host) -> IO[str]:
     """One apply at a time per host: a second kubeforge waits for the first."""
     path = host.p("/var/lib/kubeforge/agent.lock")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    handle = open(path, "w")
+    handle = open(path, "w")  # noqa: SIM115 (held open: the lock lives as long as the file)
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
 
 
-def main():
+def main() -> None:
     manifest = json.load(sys.stdin)
     host = Host(manifest)
     if manifest.get("mode") == "apply":

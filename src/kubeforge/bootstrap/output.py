@@ -1,0 +1,82 @@
+"""Rich output for an apply: one line per phase and host as they finish, then a summary.
+
+Dry-run prints per host the changes and unified diffs, and ends with "no changes would be
+performed" when there is nothing to do (the k0sctl convention, which makes a dry-run
+after an apply an idempotency test).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+
+from kubeforge.bootstrap.hostlog import Redactor
+from kubeforge.bootstrap.phases.base import Phase
+from kubeforge.bootstrap.runner import HostReport, PhaseReport
+
+NO_CHANGES = "no changes would be performed"
+DRY_ONLY_NOTE = ("dry-run only: these hosts have no kubeadm/kubelet binaries (lab); "
+                 "showing what a real apply would do")
+
+STYLE = {"skipped": ("·", "dim"), "converged": ("✓", "green"), "changed": ("✓", "yellow"),
+         "would-change": ("~", "yellow"), "failed": ("✗", "bold red")}
+
+
+class RichReporter:
+    def __init__(self, console: Console, redact: Redactor) -> None:
+        self.console = console
+        self.redact = redact
+
+    def print(self, text: str) -> None:
+        self.console.print(self.redact(text), highlight=False)
+
+    def phase_started(self, phase: Phase, hosts: list[str], dry: bool, dry_only: bool) -> None:
+        if not hosts:
+            self.print(f"[dim]▶ {phase.name} — not needed for this spec (no hosts)[/]")
+            return
+        mode = " [yellow](dry-run)[/]" if dry else ""
+        self.print(f"[bold]▶ {phase.name}[/] — {escape(phase.title)}{mode} "
+                   f"[dim]({len(hosts)} host{'s' if len(hosts) != 1 else ''})[/]")
+        if dry_only:
+            self.print(f"  [yellow]{DRY_ONLY_NOTE}[/]")
+
+    def host_finished(self, phase: Phase, report: HostReport) -> None:
+        mark, style = STYLE[report.status]
+        label = {"skipped": "inputs unchanged since last apply, skipped",
+                 "converged": "converged, nothing to change",
+                 "changed": f"changed {len(report.changes)}",
+                 "would-change": f"would change {len(report.changes)}",
+                 "failed": "failed"}[report.status]
+        self.print(f"  [{style}]{mark}[/] {escape(report.host)}: {label} "
+                   f"[dim]{report.seconds:.2f}s[/]")
+        if report.status == "changed":
+            for line in report.changes:
+                self.print(f"      {escape(line)}")
+        if report.failure:
+            f = report.failure
+            self.print(f"      [red]`{escape(f.command)}` exited {f.exit_status}[/]")
+
+    def run_finished(self, reports: list[PhaseReport], dry_run: bool) -> None:
+        pending = [(p, h) for p in reports for h in p.hosts if h.status == "would-change"]
+        if dry_run or any(p.dry_only for p in reports):
+            self.dry_run_details(pending)
+        if dry_run and not pending:
+            self.print(f"[green]{NO_CHANGES}[/]")
+        changed = sum(1 for p in reports for h in p.hosts if h.status == "changed")
+        failed = [h.host for h in reports[-1].hosts if h.status == "failed"] if reports else []
+        if failed:
+            self.print(f"[bold red]stopped[/] at phase {reports[-1].name}: failed on "
+                       f"{', '.join(failed)}; {changed} host(s) changed before that")
+        elif not dry_run:
+            summary = f"{changed} host(s) changed" if changed else "nothing changed"
+            self.print(f"[bold]done[/]: {len(reports)} phase(s), {summary}")
+
+    def dry_run_details(self, pending: list[tuple[PhaseReport, HostReport]]) -> None:
+        for phase, host in pending:
+            self.print(f"\n[bold]{phase.name} @ {escape(host.host)}[/] would:")
+            for line in host.changes:
+                self.print(f"  - {escape(line)}")
+            for diff in host.diffs:
+                self.console.print(Syntax(self.redact(diff), "diff", theme="ansi_dark",
+                                          background_color="default"))

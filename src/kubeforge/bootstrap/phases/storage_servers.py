@@ -1,0 +1,76 @@
+"""storage-servers: glusterd on every gluster machine, its data disk as an XFS brick mount.
+
+The disk is formatted only when it holds no filesystem at all (never over another one),
+mounted from /etc/fstab, and the brick is a subdirectory of the mount, so a missing mount
+makes gluster refuse the brick instead of filling the root disk. The pool, the volume and
+its NFS export come in the later storage phases, once every glusterd answers.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from kubeforge import errors
+from kubeforge.bootstrap import manifest as m
+from kubeforge.bootstrap.context import Context
+from kubeforge.bootstrap.phases.base import Phase
+from kubeforge.render import storage
+
+
+def gluster_hosts(ctx: Context) -> list[str]:
+    if ctx.plan.spec.storage.backend != "gluster":
+        return []
+    return ctx.hosts_with_role("gluster")
+
+
+def topology(ctx: Context) -> dict[str, Any]:
+    rendered = ctx.cluster_file(storage.TOPOLOGY)
+    if rendered is None:
+        raise errors.ApplyError(f"cluster/{storage.TOPOLOGY} was not rendered; re-render")
+    return dict(json.loads(rendered.content))
+
+
+def volume(ctx: Context) -> dict[str, Any]:
+    """The volume as the storage renderer decided it (name, replica, mount, bricks in order)."""
+    return dict(topology(ctx)["volumes"][0])
+
+
+def storage_addresses(ctx: Context) -> dict[str, str]:
+    """Each server's manage name -> its storage address. Peers and bricks use the storage
+    address (Heketi's convention): the pool then needs no DNS, and the addresses are fixed
+    DHCP reservations from the plan."""
+    found = {}
+    for node in topology(ctx)["clusters"][0]["nodes"]:
+        names = node["node"]["hostnames"]
+        found[names["manage"][0]] = names["storage"][0]
+    return found
+
+
+def disk_ops(mount: str) -> list[m.Op]:
+    disk = storage.DATA_DEVICE
+    is_xfs = f"test \"$(blkid -s TYPE -o value {disk})\" = xfs"
+    refuse = (f"if blkid {disk} >/dev/null; then echo '{disk} holds another filesystem: "
+              "kubeforge formats only empty disks' >&2; exit 1; fi; ")
+    return [
+        m.command("mkfs", refuse + f"mkfs.xfs -q {disk}", unless=is_xfs),
+        m.directory(mount),
+        m.line("/etc/fstab", f"{disk} {mount} xfs defaults,nofail 0 2",
+               match=rf"^\S+\s+{mount}\s"),
+        m.command("mount", f"mount {shlex.quote(mount)}", unless=f"mountpoint -q {mount}"),
+    ]
+
+
+class StorageServers(Phase):
+    name = "storage-servers"
+    title = "glusterd and the XFS brick on each storage machine"
+
+    def hosts(self, ctx: Context) -> list[str]:
+        return gluster_hosts(ctx)
+
+    def plan(self, ctx: Context, host: str) -> m.Manifest:
+        mount = str(volume(ctx)["mount"])
+        ops = [m.packages("glusterfs-server", "xfsprogs"), *disk_ops(mount),
+               m.directory(f"{mount}/brick"), m.service("glusterd")]
+        return m.Manifest(ops)
