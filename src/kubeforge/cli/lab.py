@@ -86,7 +86,7 @@ def _print_status(plan: Plan) -> None:
         table.add_row(item.name, item.role, item.address, str(item.pid or "-"),
                       _yes(item.running), _yes(item.ready))
     console.out.print(table)
-    console.out.print(f"operator route: netns {access.OPERATOR_NETNS} -> gateway "
+    console.out.print(f"operator route: netns {access.operator_netns()} -> gateway "
                       f"{plan.gateway.name} at {access.gateway_address()}:22 -> ProxyJump")
 
 

@@ -23,7 +23,6 @@ from kubeforge.plan.model import Plan
 from kubeforge.provision.base import Endpoint
 
 SSH_PORT = 22
-OPERATOR_NETNS = OPERATOR_NS  # the default lab's operator namespace; see operator_netns()
 
 
 @dataclass(frozen=True)
