@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def test_failure_at_the_end_is_unrecovered() -> None:
     assert summary["unrecovered"] is True and summary["outages_s"] == []
 
 
+class SlowHandler(http.server.BaseHTTPRequestHandler):
+    delay = 0.0  # seconds before answering (set by a test)
+
+
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[int]:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
@@ -37,8 +42,11 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
                     "-subj", "/CN=probe-test", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    SlowHandler.delay = 0.0
+
+    class Handler(SlowHandler):
         def do_GET(self) -> None:
+            time.sleep(self.delay)
             self.send_response(200)
             self.send_header("X-Kubeforge-Standin", "local")
             self.send_header("Content-Length", "2")
@@ -67,4 +75,17 @@ def test_probe_counts_refused_connections_as_errors() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     summary = probe.run("127.0.0.1", port, "/version", seconds=0.3, interval=0.05)
-    assert summary["errors"] == summary["requests"] > 0 and summary["unrecovered"] is True
+    requests = summary["requests"]
+    assert isinstance(requests, int) and requests > 0
+    assert summary["errors"] == requests and summary["unrecovered"] is True
+
+
+def test_a_slow_answer_is_latency_and_no_answer_is_an_error(tls_server: int) -> None:
+    """HAProxy retrying a dead master delays an answer: slow, not failed. An answer later
+    than the response timeout is a failure."""
+    SlowHandler.delay = 1.2
+    slow = probe.run("127.0.0.1", tls_server, "/version", seconds=0.1, interval=0.05)
+    assert slow["errors"] == 0 and slow["slow"] == 1
+    late = probe.run("127.0.0.1", tls_server, "/version", seconds=0.1, interval=0.05,
+                     response_timeout=0.5)
+    assert late["errors"] == 1 and late["error_kinds"] == ["TimeoutError"]

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kubeforge.cli import apply, console, lab, spec_cmds, up
+from kubeforge.cli import apply, console, demo, lab, spec_cmds, up
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.command()(up.up)
 app.command()(up.destroy)
 app.command()(apply.apply)
 app.add_typer(lab.app, name="lab")
+app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:
