@@ -96,7 +96,27 @@ def test_keepalived_needs_no_vip_phase(tmp_path: Path) -> None:
     ctx = context(tmp_path, "keepalived")
     assert phase("vip").hosts(ctx) == []
     man = phase("lb").plan(ctx, ctx.hosts_with_role("loadbalancer")[0])
-    assert "service:keepalived" in ids(man) and "service:corosync" not in ids(man)
+    assert "service:keepalived" in ids(man)
+
+
+def test_switching_to_keepalived_retires_pacemaker_first(tmp_path: Path) -> None:
+    man = phase("lb").plan(context(tmp_path, "keepalived"), "kube-hapx01")
+    ops = {op.id: op for op in man.ops}
+    for daemon in ("pacemaker", "corosync"):
+        assert ops[f"service:{daemon}"].args["enabled"] is False
+        assert ops[f"service:{daemon}"].args["active"] is False
+    order = ids(man)
+    assert order.index("service:pacemaker") < order.index("service:keepalived")
+
+
+def test_switching_to_pacemaker_retires_keepalived_and_its_haproxy(ctx: Context) -> None:
+    man = phase("lb").plan(ctx, "kube-hapx02")
+    order = ids(man)
+    retire = next(op for op in man.ops if op.id == "cmd:retire-keepalived")
+    assert "systemctl stop haproxy" in retire.args["cmd"]
+    assert "disable --now keepalived" in retire.args["cmd"]
+    assert "is-enabled -q keepalived" in retire.args["unless"]  # a no-op once retired
+    assert order.index("cmd:retire-keepalived") < order.index("service:pacemaker")
 
 
 def test_storage_pool_steps_are_guarded(ctx: Context) -> None:

@@ -38,10 +38,5 @@ def test_the_variant_changes_only_the_vip_manager() -> None:
     assert spec.loadbalancer.vip_manager == "pacemaker"  # the user's spec is untouched
 
 
-def test_switching_managers_retires_the_other_ones_daemons() -> None:
-    assert ha.RETIRE["keepalived"] == "systemctl disable --now pacemaker corosync"
-    assert ha.RETIRE["pacemaker"].endswith("systemctl disable --now keepalived")
-    # haproxy is Pacemaker's resource: stopped only when keepalived was the one running it.
-    assert "if systemctl is-active -q keepalived; then systemctl stop haproxy" in ha.RETIRE[
-        "pacemaker"]
+def test_keepalived_converges_without_the_vip_phase() -> None:
     assert "lb" in ha.PHASES["keepalived"] and "vip" not in ha.PHASES["keepalived"]

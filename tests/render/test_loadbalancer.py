@@ -132,7 +132,7 @@ def test_corosync_nodelist_and_two_node_quorum(plan: Plan) -> None:
         "version: 2",
         "cluster_name: kube",
         "transport: knet",
-        "token: 1000",
+        "token: 500",
         "crypto_cipher: aes256",
         "crypto_hash: sha256",
         "two_node: 1",

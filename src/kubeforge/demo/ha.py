@@ -26,12 +26,6 @@ Manager = Literal["pacemaker", "keepalived"]
 MANAGERS: tuple[Manager, ...] = ("pacemaker", "keepalived")
 PHASES = {"pacemaker": ("preflight", "gateway", "reachable", "lb", "vip", "verify-vip"),
           "keepalived": ("preflight", "gateway", "reachable", "lb", "verify-vip")}
-# Stop the other manager's daemons, which the lb phase does not (see retire_other_manager).
-# haproxy only when keepalived ran it: under Pacemaker it is a resource, and stopping it
-# behind Pacemaker's back would count as a failure there.
-RETIRE = {"pacemaker": "if systemctl is-active -q keepalived; then systemctl stop haproxy; fi; "
-                       "systemctl disable --now keepalived",
-          "keepalived": "systemctl disable --now pacemaker corosync"}
 STANDIN = "kubeforge-apiserver-standin"
 STANDIN_NOTE = (f"Backends are {STANDIN} (TLS :6443, /readyz) on the control-plane machines: "
                 "a lab stand-in for kube-apiserver, not Kubernetes.")
@@ -73,18 +67,8 @@ def run(lab: DemoLab, managers: tuple[Manager, ...], seconds: float, interval: f
 
 def converge(lab: DemoLab, spec: ClusterSpec, manager: Manager) -> None:
     lab.console.print(f"[bold]converging gateway + lb for {manager}[/] (kubeforge apply)")
-    retire_other_manager(lab, manager)
     lab.converge(variant(spec, manager), PHASES[manager])
     wait_for_vip(lab, timeout=90)
-
-
-def retire_other_manager(lab: DemoLab, manager: Manager) -> None:
-    """Stop and disable the other VIP manager's daemons on the load balancers. The lb phase
-    should do this itself when vip_manager changes; until it does, the demo does it here:
-    otherwise keepalived and Pacemaker both claim the VIP, and Pacemaker finds haproxy
-    running on both nodes."""
-    for host in balancers(lab):
-        lab.run(host, RETIRE[manager], timeout=120)
 
 
 def balancers(lab: DemoLab) -> list[str]:

@@ -13,6 +13,13 @@ from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases.base import Phase, files, sysctl_loads, under
 
 
+# Switching from keepalived: both daemons would claim the VIP, and Pacemaker would find haproxy
+# (its resource) already running on both nodes. Stop keepalived's haproxy with it.
+RETIRE_KEEPALIVED = m.command(
+    "retire-keepalived", "systemctl stop haproxy && systemctl disable --now keepalived",
+    unless="! systemctl is-enabled -q keepalived && ! systemctl is-active -q keepalived")
+
+
 def vip_manager(ctx: Context) -> str:
     return ctx.plan.spec.loadbalancer.vip_manager
 
@@ -43,11 +50,15 @@ class LoadBalancer(Phase):
         if vip_manager(ctx) == "pacemaker":
             ops = [m.packages("haproxy", "corosync", "pacemaker", "crmsh"), *ops]
             corosync = under(rendered, "/etc/corosync")
-            ops += [m.service("haproxy", enabled=False, active=None),
+            ops += [RETIRE_KEEPALIVED,
+                    m.service("haproxy", enabled=False, active=None),
                     m.service("corosync", restart_on=corosync),
                     m.service("pacemaker")]
         else:
             ops = [m.packages("haproxy", "keepalived"), *ops]
-            ops += [m.service("haproxy", restart_on=haproxy),
+            # Switching from Pacemaker: its stop takes the VIP and haproxy down cleanly first.
+            ops += [m.service("pacemaker", enabled=False, active=False),
+                    m.service("corosync", enabled=False, active=False),
+                    m.service("haproxy", restart_on=haproxy),
                     m.service("keepalived", restart_on=under(rendered, "/etc/keepalived"))]
         return m.Manifest(ops)
