@@ -107,6 +107,8 @@ def test_switching_to_keepalived_retires_pacemaker_first(tmp_path: Path) -> None
         assert ops[f"service:{daemon}"].args["active"] is False
     order = ids(man)
     assert order.index("service:pacemaker") < order.index("service:keepalived")
+    # haproxy ran as Pacemaker's resource: retiring Pacemaker stops it, so it must restart.
+    assert "service:pacemaker" in ops["service:haproxy"].args["restart_on"]
 
 
 def test_switching_to_pacemaker_retires_keepalived_and_its_haproxy(ctx: Context) -> None:

@@ -57,8 +57,11 @@ class LoadBalancer(Phase):
         else:
             ops = [m.packages("haproxy", "keepalived"), *ops]
             # Switching from Pacemaker: its stop takes the VIP and haproxy down cleanly first.
-            ops += [m.service("pacemaker", enabled=False, active=False),
+            # Checks run before any fix, so haproxy (seen running as Pacemaker's resource) is
+            # restarted when Pacemaker was retired, not just enabled.
+            retire = m.service("pacemaker", enabled=False, active=False)
+            ops += [retire,
                     m.service("corosync", enabled=False, active=False),
-                    m.service("haproxy", restart_on=haproxy),
+                    m.service("haproxy", restart_on=[*haproxy, retire]),
                     m.service("keepalived", restart_on=under(rendered, "/etc/keepalived"))]
         return m.Manifest(ops)
