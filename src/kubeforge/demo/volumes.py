@@ -78,7 +78,6 @@ def exercise(lab: DemoLab, ctx: Context, demo: VolumeDemo, directory: str, count
     started = time.monotonic()
     demo.back_s = round(power.power_on(lab, demo.victim), 1)
     brick = victim_brick(ctx, demo.victim)
-    mount_brick_after_boot(lab, ctx, demo.victim, admin, demo.volume)
     wait_brick_online(lab, admin, demo.volume, brick, timeout=180)
     demo.brick_online_s = round(time.monotonic() - started, 1)
     demo.heal_s, demo.heal_entries_max = heal(lab, admin, demo.volume, heal_timeout)
@@ -119,28 +118,12 @@ def program() -> str:
 def all_bricks_online(lab: DemoLab, ctx: Context, admin: str, volume: str) -> None:
     """Start from a whole volume: a brick left down (e.g. by an interrupted demo) is
     started again first, so the demo's one outage is the only one."""
-    for host in [m.name for m in lab.plan.by_role("gluster")]:
-        mount_brick_after_boot(lab, ctx, host, admin, volume)
     status = lab.out(admin, f"gluster --xml volume status {shlex.quote(volume)}")
     if not all(brick_online(status, *victim_brick(ctx, host))
                for host in [m.name for m in lab.plan.by_role("gluster")]):
         lab.run(admin, f"gluster volume start {shlex.quote(volume)} force", timeout=120)
     for host in [m.name for m in lab.plan.by_role("gluster")]:
         wait_brick_online(lab, admin, volume, victim_brick(ctx, host), timeout=60)
-
-
-def mount_brick_after_boot(lab: DemoLab, ctx: Context, host: str, admin: str,
-                           volume: str) -> None:
-    """A VM mounts its brick from /etc/fstab at boot (the storage-servers phase put the line
-    there); a lab machine does not: systemd's fstab generator skips device entries inside a
-    container. So mount it as the boot would have, and have gluster start the brick that
-    glusterd could not start without its disk (`volume start force` starts only missing
-    bricks)."""
-    mount_point = shlex.quote(str(storage_servers.volume(ctx)["mount"]))
-    if lab.run(host, f"mountpoint -q {mount_point}", check=False).returncode == 0:
-        return
-    lab.run(host, f"mount {mount_point}", timeout=60)
-    lab.run(admin, f"gluster volume start {shlex.quote(volume)} force", timeout=120)
 
 
 def victim_brick(ctx: Context, victim: str) -> tuple[str, str]:

@@ -2,7 +2,9 @@
 
 The disk is formatted only when it holds no filesystem at all (never over another one),
 mounted from /etc/fstab, and the brick is a subdirectory of the mount, so a missing mount
-makes gluster refuse the brick instead of filling the root disk. The pool, the volume and
+makes gluster refuse the brick instead of filling the root disk. A small oneshot unit mounts it
+again before glusterd at every boot: systemd's fstab generator skips block devices inside a
+container (the lab), and on a VM the unit finds it mounted and does nothing. The pool, the volume and
 its NFS export come in the later storage phases, once every glusterd answers.
 """
 
@@ -59,7 +61,30 @@ def disk_ops(mount: str) -> list[m.Op]:
         m.line("/etc/fstab", f"{disk} {mount} xfs defaults,nofail 0 2",
                match=rf"^\S+\s+{mount}\s"),
         m.command("mount", f"mount {shlex.quote(mount)}", unless=f"mountpoint -q {mount}"),
+        m.file(BRICK_UNIT, brick_unit(mount)),
+        m.service(BRICK_UNIT.rsplit("/", 1)[1].removesuffix(".service")),
     ]
+
+
+BRICK_UNIT = "/etc/systemd/system/kubeforge-brick-mount.service"
+
+
+def brick_unit(mount: str) -> bytes:
+    quoted = shlex.quote(mount)
+    return f"""# Rendered by kubeforge: mount the gluster brick file system before glusterd.
+[Unit]
+Description=kubeforge: mount the gluster brick file system ({mount})
+After=local-fs.target
+Before=glusterd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'mountpoint -q {quoted} || mount {quoted}'
+
+[Install]
+WantedBy=multi-user.target
+""".encode()
 
 
 class StorageServers(Phase):
