@@ -11,13 +11,13 @@ import time
 from ipaddress import IPv4Address, IPv4Network
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-import _report  # noqa: E402
+import _report
 
-from kubeforge.plan.build import build_plan  # noqa: E402
-from kubeforge.plan.validate import validate  # noqa: E402
-from kubeforge.render import bundle, secrets  # noqa: E402
-from kubeforge.spec import default  # noqa: E402
-from kubeforge.spec.model import AddressRange, ClusterSpec  # noqa: E402
+from kubeforge.plan.build import build_plan
+from kubeforge.plan.validate import validate
+from kubeforge.render import bundle, secrets
+from kubeforge.spec import default
+from kubeforge.spec.model import AddressRange, ClusterSpec
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchmarkKeyNotARealKeyxxxxxxxxxxxxxxxxxxxx bench"
 

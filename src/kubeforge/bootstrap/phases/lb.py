@@ -12,7 +12,6 @@ from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases.base import Phase, files, sysctl_loads, under
 
-
 # Switching from keepalived: both daemons would claim the VIP, and Pacemaker would find haproxy
 # (its resource) already running on both nodes. Stop keepalived's haproxy with it.
 RETIRE_KEEPALIVED = m.command(
