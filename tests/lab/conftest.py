@@ -51,8 +51,10 @@ class Lab:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The teardown test ends the shared lab: it must run after every other lab test."""
-    last = [item for item in items if item.name.startswith("test_down_")]
+    """Tests that change the shared lab's shape (a machine added) run after every other lab
+    test, and the teardown test ends it, last of all."""
+    last = [item for item in items if item.name.startswith("test_grown_")]
+    last += [item for item in items if item.name.startswith("test_down_")]
     items[:] = [item for item in items if item not in last] + last
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubeforge.lab import leftovers, lifecycle
+from kubeforge.lab import leftovers, lifecycle, seeds
 from kubeforge.lab.record import Record
 from tests.lab.conftest import Lab
 
@@ -21,6 +21,21 @@ def test_machines_have_private_shm_big_enough_for_pacemaker(lab: Lab) -> None:
     for machine in lab.plan.by_role("loadbalancer"):
         size_kb = int(lab.out(machine.name, "df -k --output=size /dev/shm | tail -1"))
         assert size_kb >= 256 * 1024
+
+
+def test_grown_lab_boots_only_the_machine_added_to_the_plan(lab: Lab) -> None:
+    """A worker added to the spec: `up` boots that one machine; the others keep running."""
+    record = Record.load(lab.paths.record)
+    pids = {m.name: record.process(f"nspawn:{m.name}").pid for m in lab.plan.machines}  # type: ignore[union-attr]
+    spec = lab.plan.spec
+    worker = spec.hosts.worker.model_copy(update={"count": spec.hosts.worker.count + 1})
+    bigger = seeds.lab_plan(spec.model_copy(
+        update={"hosts": spec.hosts.model_copy(update={"worker": worker})}))
+    lifecycle.up(bigger, seeds.render_seeds(bigger), lab.paths)
+    grown = Record.load(lab.paths.record)
+    assert {name: grown.process(f"nspawn:{name}").pid for name in pids} == pids  # type: ignore[union-attr]
+    ready = {s.name: s.ready for s in lifecycle.status(bigger, lab.paths)}
+    assert ready[bigger.by_role("worker")[-1].name] and all(ready.values())
 
 
 def test_down_removes_everything_up_made(lab: Lab) -> None:

@@ -34,6 +34,9 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
     record = Record.load(paths.record)
     if record.made and all(s.ready for s in status(plan, paths)):
         return record
+    added = _added_machines(plan, topo, paths) if record.made else []
+    if added:
+        return _grow(paths, plan, topo, record, added, seeds, timeout)
     if record.made:
         down(paths)  # half up (crash, reboot): start from nothing rather than guess
         record = Record(paths.record)
@@ -46,6 +49,27 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
     _networks(topo, record)
     internet.start_dnsmasq(paths, topo, record)
     for lab_machine in topo.machines:
+        _boot(paths, plan, lab_machine, tree, seeds, record)
+    wait_ready(paths, topo, record, timeout)
+    return record
+
+
+def _added_machines(plan: Plan, topo: Topology, paths: LabPaths) -> list[LabMachine]:
+    """Machines the plan gained since `up` (a worker added to the spec), when every machine
+    the lab already has is ready: those are booted alone, as a provider creates one VM."""
+    ready = {s.name: s.ready for s in status(plan, paths)}
+    added = [m for m in topo.machines if not netns.exists(m.netns)]
+    others_ready = all(ready[m.name] for m in topo.machines if m not in added)
+    return added if others_ready else []
+
+
+def _grow(paths: LabPaths, plan: Plan, topo: Topology, record: Record, added: list[LabMachine],
+          seeds: Seeds, timeout: float) -> Record:
+    tree = base.ensure(paths, record.release or plan.spec.debian_release)
+    for lab_machine in added:
+        netns.add(lab_machine.netns, record)
+        for cable in lab_machine.cables:
+            netns.add_cable(lab_machine.netns, cable)
         _boot(paths, plan, lab_machine, tree, seeds, record)
     wait_ready(paths, topo, record, timeout)
     return record
