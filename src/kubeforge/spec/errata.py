@@ -13,7 +13,7 @@ EXPLAIN: dict[int, str] = {
     2: "ERRATA 2: the deck gave two mast pools; the spec is the one source",
     3: "ERRATA 3: package names are kubectl and glusterfs-server/-common/-client",
     4: "ERRATA 4: the deck bound the Dashboard to cluster-admin; a UI needs read-only access",
-    5: "ERRATA 5: default or empty credentials (admin:admin, none) let anyone in",
+    5: "ERRATA 5: default or empty credentials (the deck's stats login and `none` keys) let anyone in",
     6: "ERRATA 6: StorageClasses are cluster-scoped and have no namespace",
     7: "ERRATA 7: a pod IP changes when the pod moves; use a Service's stable DNS name",
     8: "ERRATA 8: node-role.kubernetes.io/master is gone since Kubernetes 1.24",
