@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubeforge.bootstrap import netns, ssh
+from kubeforge.bootstrap import ssh
+from kubeforge.lab import nsnet
 
 SUBNET = "10.213.0"
 SSHD = "/usr/sbin/sshd"
@@ -124,11 +125,9 @@ class SshNet:
 
     def _wait_port(self, address: str) -> None:
         for _ in range(100):
-            try:
-                netns.connect_in(self.client, address, 22, timeout=1).close()
+            if nsnet.port_open(self.client, address, 22):
                 return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         raise RuntimeError(f"sshd on {address} did not start (see {self.base}/h*/sshd.log)")
 
     def private_link(self, i: int, j: int) -> tuple[str, str]:
@@ -156,7 +155,8 @@ class SshNet:
         self._wait_port(self.address(i))
 
     def socket_factory(self) -> ssh.SocketFactory:
-        return netns.factory(self.client)
+        client = self.client
+        return lambda address, port: nsnet.connect(client, address, port, timeout=10.0)
 
     def down(self) -> None:
         for proc in self.procs:

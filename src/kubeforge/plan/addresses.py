@@ -50,6 +50,3 @@ def _free_between(low: int, high: int, taken: list[AddressRange]) -> Iterator[IP
         value = max(value, end + 1)
     yield from (IPv4Address(v) for v in range(value, high + 1))
 
-
-def capacity(network: Network, subnet: Subnet) -> int:
-    return sum(1 for _ in host_addresses(network, subnet))

@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from kubeforge.errors import SpecError
+from kubeforge.plan.build import build_plan
 from kubeforge.plan.findings import Finding, error, warning
 from kubeforge.spec.model import ClusterSpec
 
@@ -68,9 +70,6 @@ def names(spec: ClusterSpec) -> Iterator[Finding]:
 
 def unique_addresses(spec: ClusterSpec) -> Iterator[Finding]:
     """Names, IPs and MACs of the built plan must be unique (runs only on a plannable spec)."""
-    from kubeforge.errors import SpecError
-    from kubeforge.plan.build import build_plan
-
     try:
         plan = build_plan(spec)
     except (SpecError, KeyError, StopIteration):

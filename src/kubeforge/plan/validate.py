@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from kubeforge.plan import addresses, network_rules
+from kubeforge.plan.build import ROLE_SUBNET
 from kubeforge.plan.findings import Finding, error, warning
 from kubeforge.plan.hosts_rules import HOST_RULES
 from kubeforge.spec import errata, versions
@@ -165,8 +166,6 @@ def _rest_url(spec: ClusterSpec) -> Iterator[Finding]:
 
 
 def capacity(spec: ClusterSpec) -> Iterator[Finding]:
-    from kubeforge.plan.build import ROLE_SUBNET
-
     for role, subnet_name in ROLE_SUBNET.items():
         subnet = spec.network.subnets.get(subnet_name)
         count = getattr(spec.hosts, role).count
