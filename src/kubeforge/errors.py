@@ -20,7 +20,9 @@ class SpecError(KubeforgeError):
 
 
 class StateError(KubeforgeError):
-    """The state directory (secrets, keys, known hosts) is unusable."""
+    """The state directory (secrets, keys, known hosts) is unusable: bad input, like a bad spec."""
+
+    exit_code = 2
 
 
 class RenderError(KubeforgeError):

@@ -45,7 +45,7 @@ def apply(
         "--lab", help="Apply to the lab's machines (kubeforge lab up).")] = False,
 ) -> None:
     """Converge the machines: check each phase per host, change only what differs."""
-    ws = Workspace(spec, state)
+    ws = console.checked_workspace(spec, state)
     plan, reach = _reach(ws, gateway, direct, user, lab)
     ctx = Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets(),
                   kubernetes_binaries=reach.kubernetes_binaries)

@@ -11,7 +11,6 @@ from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.demo import ha, report, volumes
 from kubeforge.demo.onlab import DemoLab
-from kubeforge.workspace import Workspace
 
 app = typer.Typer(
     help="Break lab machines on purpose and measure what a client notices. Root only; brings "
@@ -41,7 +40,7 @@ def ha_command(
     """Client loop against VIP:6443 while the active LB loses power, then while one
     control-plane API server stops; per VIP manager."""
     managers = _managers(manager)
-    lab = DemoLab.open(Workspace(spec, state), console=console.out)
+    lab = DemoLab.open(console.checked_workspace(spec, state), console=console.out)
     results = ha.run(lab, managers, seconds, interval)
     console.out.print(_table("demo ha", report.HA_COLUMNS, report.ha_rows(results)))
     console.out.print(ha.STANDIN_NOTE)
@@ -75,7 +74,7 @@ def volumes_command(
     """Write to the replica-3 gluster volume, take one gluster machine down, read and
     write, bring it back, heal; report bytes lost and heal time."""
     how: Literal["power-failure", "shutdown"] = "power-failure" if power_failure else "shutdown"
-    lab = DemoLab.open(Workspace(spec, state), console=console.out)
+    lab = DemoLab.open(console.checked_workspace(spec, state), console=console.out)
     demo = volumes.run(lab, files, size_kib * 1024, how, heal_timeout)
     console.out.print(_table("demo volumes", report.VOLUME_COLUMNS, [report.volume_row(demo)]))
     console.out.print(f"bytes lost: {demo.bytes_lost} (goal 0); heal {demo.heal_s:.1f} s")

@@ -23,7 +23,7 @@ CommandArgument = Annotated[list[str] | None, typer.Argument(help="Command (afte
 
 
 def _plan(spec: SpecOption, state: StateOption) -> tuple[Workspace, Plan]:
-    workspace = Workspace(spec, state)
+    workspace = console.checked_workspace(spec, state)
     return workspace, seeds.lab_plan(workspace.operator_spec())
 
 
@@ -34,8 +34,8 @@ def up(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every machine.")] = 300.0,
 ) -> None:
     """Build the base tree if needed, make the networks, boot every machine. Idempotent."""
-    sh.require_root()
     _, plan = _plan(spec, state)
+    sh.require_root()
     lifecycle.up(plan, seeds.render_seeds(plan), timeout=timeout)
     _print_status(plan)
     console.out.print(
@@ -64,8 +64,8 @@ def status(spec: SpecOption = None, state: StateOption = None) -> None:
 def ssh(host: HostArgument, command: CommandArgument = None, spec: SpecOption = None,
         state: StateOption = None) -> None:
     """SSH to a machine the way kubeforge does: from kf-operator, through the gateway."""
-    sh.require_root()
     workspace, plan = _plan(spec, state)
+    sh.require_root()
     argv = access.route(plan, host, workspace.ssh_key_path).ssh_argv(command or [])
     os.execvp(argv[0], argv)
 
@@ -74,8 +74,8 @@ def ssh(host: HostArgument, command: CommandArgument = None, spec: SpecOption = 
 def exec_(host: HostArgument, command: CommandArgument = None, spec: SpecOption = None,
           state: StateOption = None) -> None:
     """Run a command as root inside a machine, like its console (no network needed)."""
-    sh.require_root()
     _, plan = _plan(spec, state)
+    sh.require_root()
     argv = lifecycle.console_argv(plan, host, command or ["/bin/bash", "-l"])
     os.execvp(argv[0], argv)
 

@@ -8,20 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
-from kubeforge.plan import findings as findings_mod
-from kubeforge.plan import validate as validate_mod
 from kubeforge.plan.model import Plan
 from kubeforge.render import bundle
 from kubeforge.report import tables
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
-from kubeforge.workspace import Workspace
-
-EXIT_INVALID = 2
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +40,7 @@ def init(
 
 def validate(spec: SpecOption = None) -> None:
     """Check the spec; list every problem with its fix. Exit 2 if any is an error."""
-    found = _validated(Workspace(spec))
+    found = console.checked_workspace(spec, None, check_state=False).findings
     console.out.print("[green]valid[/]" + (" (with warnings)" if found else ""))
 
 
@@ -56,8 +50,8 @@ def plan(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a one-page report.")] = None,
 ) -> None:
     """Show the machines and networks the spec plans (and optionally an HTML report)."""
-    workspace = Workspace(spec, state)
-    found = _validated(workspace)
+    workspace = console.checked_workspace(spec, state)
+    found = workspace.findings
     planned = workspace.plan()
     console.out.print(host_table(planned))
     console.out.print(network_table(planned))
@@ -74,8 +68,7 @@ def render(
     state: StateOption = None,
 ) -> None:
     """Render every config file, manifest and cloud-init seed into OUT."""
-    workspace = Workspace(spec, state)
-    _validated(workspace)
+    workspace = console.checked_workspace(spec, state)
     artifacts = bundle.render_all(workspace.plan(), workspace.secrets())
     bundle.write_tree(artifacts, out)
     hosts = len({a.host for a in artifacts if a.host})
@@ -86,22 +79,6 @@ def render(
 def schema() -> None:
     """Print the JSON Schema of cluster.yaml (for editors)."""
     console.out.print_json(json.dumps(ClusterSpec.model_json_schema()))
-
-
-def _validated(workspace: Workspace) -> list[findings_mod.Finding]:
-    """Print every finding; stop with exit 2 (before anything is written) if one is an error."""
-    found = validate_mod.validate(workspace.spec)
-    _print_findings(found)
-    if findings_mod.has_errors(found):
-        raise typer.Exit(EXIT_INVALID)
-    return found
-
-
-def _print_findings(found: list[findings_mod.Finding]) -> None:
-    for finding in found:
-        style = "bold red" if finding.severity == "error" else "yellow"
-        line = Text(f"{finding.severity}: ", style=style) + Text(f"{finding.field}: {finding.message}")
-        (console.err if finding.severity == "error" else console.out).print(line)
 
 
 def host_table(planned: Plan) -> Table:

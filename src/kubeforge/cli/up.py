@@ -15,9 +15,6 @@ import typer
 from kubeforge import provision
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
-from kubeforge.errors import ProviderError
-from kubeforge.plan import findings as findings_mod
-from kubeforge.plan import validate as validate_mod
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
 from kubeforge.provision import images
@@ -74,8 +71,9 @@ def up(
     wait: WaitOption = True,
 ) -> None:
     """Create (or adopt, by name) the plan's networks and machines and start them."""
-    workspace = Workspace(spec_path, state_dir)
-    plan = _plan(workspace, dry_run)
+    workspace = console.checked_workspace(spec_path, state_dir)
+    # A dry-run writes nothing, so it must not generate the operator's key pair.
+    plan = build_plan(workspace.spec) if dry_run else workspace.plan()
     options = _options(workspace, plan, dry_run, image, uri, inventory, pool)
     if provider in NEEDS_SEEDS and not dry_run:
         _render_seeds(workspace, plan, options.seeds_dir.parent)
@@ -98,23 +96,12 @@ def destroy(
     inventory: InventoryOption = None,
 ) -> None:
     """Remove what `up` made for this cluster (by planned name), and nothing else."""
-    workspace = Workspace(spec_path, state_dir)
+    workspace = console.checked_workspace(spec_path, state_dir)
     plan = build_plan(workspace.spec)  # names and MACs do not depend on the SSH key
     options = _options(workspace, plan, dry_run, None, uri, inventory, pool)
     chosen = provision.make(provider, plan, options)
     actions = chosen.destroy_actions() if dry_run else chosen.destroy()
     _print_actions(chosen, actions, dry_run)
-
-
-def _plan(workspace: Workspace, dry_run: bool) -> Plan:
-    found = validate_mod.validate(workspace.spec)
-    if findings_mod.has_errors(found):
-        problems = [f"{f.field}: {f.message}" for f in found if f.severity == "error"]
-        raise ProviderError(
-            "the spec is invalid; fix it first (`kubeforge validate`):\n" + "\n".join(problems)
-        )
-    # A dry-run writes nothing, so it must not generate the operator's key pair.
-    return build_plan(workspace.spec) if dry_run else workspace.plan()
 
 
 def _options(

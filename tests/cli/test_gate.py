@@ -1,0 +1,100 @@
+"""One gate: every registered command that reads a spec refuses an invalid one with exit 2, the
+problem named, no traceback, nothing written. The commands are found by walking the typer app,
+so a command added later is covered without touching this file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import yaml
+
+from kubeforge import cli
+
+# Commands that read no spec (they take no -f). A new command that reads a spec must take -f
+# (console.SpecOption) and get its Workspace from console.checked_workspace.
+SPEC_FREE = {("init",), ("schema",), ("lab", "down")}
+
+
+def commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(path, command) of every leaf command (typer vendors its own click: duck-typed)."""
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):
+            yield from commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+ALL = list(commands(typer.main.get_command(cli.app)))
+
+
+def options(command: Any) -> set[str]:
+    return {opt for param in command.params for opt in param.opts}
+
+
+def argv(path: tuple[str, ...], command: Any, spec: Path, state: Path) -> list[str]:
+    """The command with dummy required arguments, the spec and a private state root."""
+    arguments = ["kube-mast01" for p in command.params
+                 if p.param_type_name == "argument" and p.required]
+    extra = ["--state", str(state)] if "--state" in options(command) else []
+    return [*path, *arguments, "-f", str(spec), *extra]
+
+
+def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """name -> (file text, a word the error must contain)."""
+    no_dmz = yaml.safe_load(yaml.safe_dump(raw))
+    del no_dmz["network"]["subnets"]["dmz"]
+    wrong_type = yaml.safe_load(yaml.safe_dump(raw))
+    wrong_type["hosts"]["control_plane"]["count"] = "three"
+    unknown = yaml.safe_load(yaml.safe_dump(raw))
+    unknown["network"]["bogus_key"] = 1
+    return {
+        "missing-dmz": (yaml.safe_dump(no_dmz), "error"),
+        "wrong-type": (yaml.safe_dump(wrong_type), "hosts.control_plane.count"),
+        "unknown-key": (yaml.safe_dump(unknown), "bogus_key"),
+        "garbage-yaml": ("name: [unclosed\n\t: @@ {\n", "YAML"),
+        "not-a-mapping": ("- just\n- a list\n", "mapping"),
+    }
+
+
+def run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["kubeforge", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_command_reads_its_spec_through_the_gate() -> None:
+    free = {path for path, command in ALL if "--file" not in options(command)}
+    assert free <= SPEC_FREE, (f"{sorted(free - SPEC_FREE)} take no -f: a command that reads a "
+                               "spec takes console.SpecOption; one that reads none goes in SPEC_FREE")
+    assert len(ALL) - len(free) >= 10  # init/validate/plan/render/up/destroy/apply/lab */demo *
+
+
+def test_every_command_refuses_an_invalid_spec_with_exit_2(
+        tmp_path: Path, raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    failures = []
+    for name, (text, word) in broken_specs(raw).items():
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(text)
+        for path, command in ALL:
+            if "--file" not in options(command):
+                continue
+            code, out, err = run(argv(path, command, spec, tmp_path / "state"), monkeypatch, capsys)
+            ok = (code == 2 and "Traceback" not in out + err and "Usage:" not in err
+                  and "error" in err and word in err)
+            if not ok:
+                failures.append(f"{' '.join(path)} on {name}: exit {code}\n{out}{err}")
+    assert not failures, "\n".join(failures)
+    left = sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".yaml")
+    assert left == [], f"written despite the invalid spec: {left}"
