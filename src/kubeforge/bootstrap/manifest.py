@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["file", "line", "directory", "symlink", "sysctl", "service", "package", "command"]
+Kind = Literal["file", "line", "directory", "symlink", "sysctl", "service", "package", "command",
+               "disk"]
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,11 @@ def command(id: str, cmd: str, unless: str | None = None, creates: str | None = 
     if on_change:
         args["on_change"] = [op.id for op in on_change]
     return Op(f"cmd:{id}", "command", args, secret=secret)
+
+
+def blank_disk(candidates: list[dict[str, Any]], mount: str, fstype: str, label: str) -> Op:
+    """The data disk: one of the planned paths (each {path, min_bytes, max_bytes}), formatted
+    (fstype, label) only if blank, and listed in /etc/fstab at `mount` by that path."""
+    args = {"path": candidates[0]["path"], "candidates": candidates, "mount": mount,
+            "fstype": fstype, "label": label}
+    return Op(f"disk:{mount}", "disk", args)

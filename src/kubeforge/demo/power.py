@@ -20,7 +20,6 @@ from kubeforge.errors import LabError
 from kubeforge.lab import disks, machine, sh, topology
 from kubeforge.lab.record import Record
 from kubeforge.lab.topology import LabMachine
-from kubeforge.render.storage import DATA_DEVICE
 
 How = Literal["power-failure", "shutdown"]
 
@@ -93,7 +92,7 @@ def _data_disk(lab: DemoLab, record: Record, host: str) -> list[tuple[str, str]]
     for made in record.of_kind("loop"):
         backing = disks.backing_file(made.name)
         if backing is not None and backing.resolve() == image:
-            return [(made.name, DATA_DEVICE)]
+            return [(made.name, disks.inside_path(host))]
     return []
 
 

@@ -1,6 +1,8 @@
 """Data disks: a machine planned with `data_disk_gb` (the gluster machines) gets a sparse file on
-a loop device, shown inside the machine as /dev/vdb -- the name the storage renderer expects from
-a provider's second virtio disk. The engine formats and mounts it as it would on a VM (XFS).
+a loop device, bound into the machine at the lab's identity path from the plan
+(/dev/disk/by-id/kubeforge-lab-<host>, plan/disks.py): a container has no udev to make by-id
+links, so the lab puts the device there itself, and the storage phase finds it the same way it
+finds a VM's disk by its serial. The engine formats and mounts it as it would on a VM (XFS).
 Thin LVM is not an option here: the kernel has no device-mapper."""
 
 from __future__ import annotations
@@ -11,24 +13,31 @@ from kubeforge.lab import sh
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.lab.topology import LabMachine
-from kubeforge.render.storage import DATA_DEVICE
+from kubeforge.plan import disks as plan_disks
 
-# A sparse file costs only what is written, but a 500 GB brick is pointless on a rehearsal
-# host: the lab caps the size (the plan's size is kept for real providers).
-MAX_GB = 8
+MAX_GB = plan_disks.LAB_MAX_GB
 
 
 def attach(paths: LabPaths, machine: LabMachine, record: Record) -> tuple[str, str] | None:
     """Make the disk; return (loop device on the host, device path inside the machine)."""
     if not machine.data_disk_gb:
         return None
-    image = paths.machine_dir(machine.name) / "data-disk.img"
+    image = image_path(paths, machine.name)
     image.parent.mkdir(parents=True, exist_ok=True)
     with image.open("wb") as handle:
         handle.truncate(min(machine.data_disk_gb, MAX_GB) * 1024**3)
     loop = sh.out(["losetup", "--find", "--show", str(image)]).strip()
     record.add(Made("loop", loop))
-    return loop, DATA_DEVICE
+    return loop, inside_path(machine.name)
+
+
+def image_path(paths: LabPaths, host: str) -> Path:
+    return paths.machine_dir(host) / "data-disk.img"
+
+
+def inside_path(host: str) -> str:
+    """Where the machine sees its data disk: the plan's lab identity."""
+    return plan_disks.lab_path(host)
 
 
 def backing_file(loop: str) -> Path | None:

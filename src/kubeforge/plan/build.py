@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address
 
 from kubeforge.errors import SpecError
-from kubeforge.plan import addresses, packages
+from kubeforge.plan import addresses, disks, packages
 from kubeforge.plan.model import UPLINK, Machine, Nic, Plan, PlannedSubnet, SshRoute, interface_name
 from kubeforge.spec.model import SUBNET_NAMES, ClusterSpec, HostGroup, Role, SubnetName
 
@@ -37,6 +37,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
         for name, subnet in spec.network.subnets.items()
     }
     machines = [m for role in ROLES for m in _machines(spec, role, subnets, free)]
+    _check_data_disks(spec, {m.name for m in machines})
     gateway = next(m for m in machines if m.role == "gateway") if spec.hosts.gateway.count else None
     return Plan(
         spec=spec,
@@ -70,7 +71,26 @@ def _machines(
             data_disk_gb=group.data_disk_gb,
             nics=nics,
             packages=packages.for_role(spec, role, group.packages),
+            data_disk=_data_disk(spec, group, name),
         )
+
+
+def _data_disk(spec: ClusterSpec, group: HostGroup, host: str) -> disks.DataDisk | None:
+    if group.data_disk_gb is None:
+        return None
+    return disks.data_disk(spec.name, host, group.data_disk_gb, group.data_disks.get(host))
+
+
+def _check_data_disks(spec: ClusterSpec, names: set[str]) -> None:
+    problems = [
+        f"hosts.{role}.data_disks.{host}: no such machine in this group (`kubeforge plan` lists "
+        "them); fix the name or remove it"
+        for role in ROLES
+        for host in getattr(spec.hosts, role).data_disks
+        if host not in names or not host.startswith(getattr(spec.hosts, role).name_prefix)
+    ]
+    if problems:
+        raise SpecError(problems)
 
 
 def _gateway_nics(spec: ClusterSpec, name: str, subnets: dict[str, PlannedSubnet]) -> tuple[Nic, ...]:

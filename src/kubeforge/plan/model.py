@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from kubeforge.plan.disks import DataDisk
 from kubeforge.spec import model as spec_model
 from kubeforge.spec.model import AddressRange, Role
 
@@ -38,6 +39,8 @@ class Machine:
     data_disk_gb: int | None
     nics: tuple[Nic, ...]
     packages: tuple[str, ...]
+    # The data disk by identity (serial, per-provider path, size); None without data_disk_gb.
+    data_disk: DataDisk | None = None
 
     @property
     def primary(self) -> Nic:

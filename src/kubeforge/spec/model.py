@@ -7,7 +7,7 @@ Field shapes only: cross-field rules (overlaps, pools inside subnets, quorum...)
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +67,12 @@ class HostGroup(Strict):
     memory_mb: int = Field(ge=128)
     disk_gb: int = Field(50, ge=4)
     data_disk_gb: int | None = Field(None, ge=1, description="Extra disk (gluster bricks).")
+    data_disks: dict[str, Annotated[str, Field(pattern=r"^/dev/disk/by-(id|path)/[^/\s]+$")]] = Field(
+        default_factory=dict,
+        description="Existing hosts only: each machine's data disk by its stable path, e.g. "
+        "{kube-glus01: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4}. kubeforge formats that disk only "
+        "if it is blank and of data_disk_gb; VMs that kubeforge creates need none.",
+    )
     packages: list[str] = Field(default_factory=list, description="Extra Debian packages.")
 
 

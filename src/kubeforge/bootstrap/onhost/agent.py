@@ -19,6 +19,7 @@ import json
 import os
 import pwd
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -221,9 +222,79 @@ def check_command(host: Host, op: Op, result: Result, want_diff: bool) -> list[s
     return ["run"]
 
 
+def find_disk(host: Host, op: Op) -> tuple[str, str, dict[str, Any]]:
+    """The planned data disk: (its planned path, the device, the candidate). Fails unless exactly
+    one candidate path exists, it is a block device, and its size is the planned one."""
+    found = [c for c in op["candidates"] if os.path.exists(host.p(c["path"]))]
+    planned = ", ".join(c["path"] for c in op["candidates"])
+    if len(found) != 1:
+        what = "none of" if not found else "more than one of"
+        raise OpFailed("find data disk", 1, f"{what} the planned data disk paths exists "
+                       f"({planned}); block devices here: {block_devices(host)}. kubeforge "
+                       "formats only the disk the plan names; nothing was touched")
+    candidate = found[0]
+    device = os.path.realpath(host.p(candidate["path"]))
+    if not stat.S_ISBLK(os.stat(device).st_mode):
+        raise OpFailed("find data disk", 1, f"{candidate['path']} ({device}) is not a block "
+                       "device; nothing was touched")
+    _, out = host.run([host.bin("blockdev"), "--getsize64", device])
+    size = int(out.strip())
+    if not candidate["min_bytes"] <= size <= candidate["max_bytes"]:
+        raise OpFailed("find data disk", 1, f"{candidate['path']} ({device}) holds {size} bytes, "
+                       f"the plan expects {span(candidate)}: not the planned disk; nothing was "
+                       "touched")
+    return candidate["path"], device, candidate
+
+
+def span(candidate: dict[str, Any]) -> str:
+    low, high = candidate["min_bytes"], candidate["max_bytes"]
+    return f"{low} bytes" if low == high else f"{low} to {high} bytes"
+
+
+def block_devices(host: Host) -> str:
+    code, out = host.run(["lsblk", "-dn", "-o", "NAME,SIZE,SERIAL"], check=False)
+    return "; ".join(" ".join(ln.split()) for ln in out.splitlines()) if code == 0 else "?"
+
+
+def signatures(host: Host, device: str) -> list[str]:
+    """Every signature wipefs finds (partition tables, file systems, RAID, LVM...), read-only."""
+    _, out = host.run([host.bin("wipefs"), "--no-act", "--noheadings", "--output",
+                       "TYPE,OFFSET,LABEL", device])
+    return [" ".join(ln.split()) for ln in out.splitlines() if ln.strip()]
+
+
+def probe(host: Host, device: str) -> dict[str, str]:
+    """blkid's low-level probe (no cache): TYPE, LABEL, PTTYPE of what the device holds."""
+    _, out = host.run([host.bin("blkid"), "-p", "-o", "export", device], check=False)
+    return dict(ln.split("=", 1) for ln in out.splitlines() if "=" in ln)
+
+
+def check_disk(host: Host, op: Op, result: Result, want_diff: bool) -> list[str]:
+    """Converged: the planned disk holds kubeforge's labelled file system and is in fstab.
+    A blank disk is to be formatted; anything else on it stops the phase, untouched."""
+    path, device, _ = find_disk(host, op)
+    result["device"] = device
+    found = signatures(host, device)
+    fields = probe(host, device)
+    ours = fields.get("TYPE") == op["fstype"] and fields.get("LABEL") == op["label"]
+    if found and not ours:
+        raise OpFailed("check data disk", 1, f"{path} ({device}) is not blank: "
+                       + "; ".join(found) + ". kubeforge formats only blank disks and touched "
+                       f"nothing; if that data is not needed, wipe it yourself (wipefs -a {device})"
+                       " and apply again")
+    changes = [] if ours else ["format"]
+    before, after = line_target(host, fstab_line(op, path))
+    return changes + ([] if before == after else ["fstab"])
+
+
+def fstab_line(op: Op, path: str) -> Op:
+    line = f"{path} {op['mount']} {op['fstype']} defaults,nofail 0 2"
+    return {"path": "/etc/fstab", "line": line, "match": rf"^\S+\s+{re.escape(op['mount'])}\s"}
+
+
 CHECKS: dict[str, Callable[[Host, Op, Result, bool], list[str]]] = {"file": check_file, "line": check_line, "directory": check_directory,
           "symlink": check_symlink, "sysctl": check_sysctl, "service": check_service,
-          "package": check_package, "command": check_command}
+          "package": check_package, "command": check_command, "disk": check_disk}
 
 
 # --- fixes ---------------------------------------------------------------------------
@@ -300,9 +371,19 @@ def fix_command(host: Host, op: Op, changes: list[str]) -> None:
     host.run(op["cmd"], shell=True)
 
 
+def fix_disk(host: Host, op: Op, changes: list[str]) -> None:
+    path, device, _ = find_disk(host, op)  # found again: the check ran in another process
+    if "format" in changes:
+        if signatures(host, device):
+            raise OpFailed("format data disk", 1, f"{device} is no longer blank; not formatted")
+        host.run([host.bin("mkfs." + op["fstype"]), "-q", "-L", op["label"], device])
+    if "fstab" in changes:
+        fix_line(host, fstab_line(op, path), [])
+
+
 FIXES: dict[str, Callable[[Host, Op, list[str]], None]] = {"file": fix_file, "line": fix_line, "directory": fix_directory,
          "symlink": fix_symlink, "sysctl": fix_sysctl, "service": fix_service,
-         "package": fix_package, "command": fix_command}
+         "package": fix_package, "command": fix_command, "disk": fix_disk}
 
 
 # --- triggers: restart/re-run when something it depends on changed --------------------

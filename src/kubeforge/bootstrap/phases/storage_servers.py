@@ -1,7 +1,10 @@
 """storage-servers: glusterd on every gluster machine, its data disk as an XFS brick mount.
 
-The disk is formatted only when it holds no filesystem at all (never over another one),
-mounted from /etc/fstab, and the brick is a subdirectory of the mount, so a missing mount
+The data disk is found by identity, never by a guessed name: one of the paths the plan names for
+it (plan/disks.py: the serial kubeforge set on it, per provider, or the operator's by-id path),
+with the planned size. It is formatted only when blank (no partition table, no file system, no
+signature wipefs knows); anything else stops the phase before it changes anything on that host,
+naming the host, the device and what was found. It is mounted from /etc/fstab by that path, and the brick is a subdirectory of the mount, so a missing mount
 makes gluster refuse the brick instead of filling the root disk. A small oneshot unit mounts it
 again before glusterd at every boot: systemd's fstab generator skips block devices inside a
 container (the lab), and on a VM the unit finds it mounted and does nothing. The pool, the volume and
@@ -18,6 +21,7 @@ from kubeforge import errors
 from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases.base import Phase
+from kubeforge.plan import disks
 from kubeforge.render import storage
 
 
@@ -50,16 +54,16 @@ def storage_addresses(ctx: Context) -> dict[str, str]:
     return found
 
 
-def disk_ops(mount: str) -> list[m.Op]:
-    disk = storage.DATA_DEVICE
-    is_xfs = f"test \"$(blkid -s TYPE -o value {disk})\" = xfs"
-    refuse = (f"if blkid {disk} >/dev/null; then echo '{disk} holds another filesystem: "
-              "kubeforge formats only empty disks' >&2; exit 1; fi; ")
+def disk_ops(ctx: Context, host: str, mount: str) -> list[m.Op]:
+    disk = ctx.plan.machine(host).data_disk
+    if disk is None:
+        raise errors.ApplyError(f"{host}: the plan has no data disk for it; set "
+                                "hosts.gluster.data_disk_gb")
+    candidates = [{"path": i.path, "min_bytes": i.min_bytes, "max_bytes": i.max_bytes}
+                  for i in disk.identities]
     return [
-        m.command("mkfs", refuse + f"mkfs.xfs -q {disk}", unless=is_xfs),
+        m.blank_disk(candidates, mount, "xfs", disks.XFS_LABEL),
         m.directory(mount),
-        m.line("/etc/fstab", f"{disk} {mount} xfs defaults,nofail 0 2",
-               match=rf"^\S+\s+{mount}\s"),
         m.command("mount", f"mount {shlex.quote(mount)}", unless=f"mountpoint -q {mount}"),
         m.file(BRICK_UNIT, brick_unit(mount)),
         m.service(BRICK_UNIT.rsplit("/", 1)[1].removesuffix(".service")),
@@ -96,6 +100,6 @@ class StorageServers(Phase):
 
     def plan(self, ctx: Context, host: str) -> m.Manifest:
         mount = str(volume(ctx)["mount"])
-        ops = [m.packages("glusterfs-server", "xfsprogs"), *disk_ops(mount),
+        ops = [m.packages("glusterfs-server", "xfsprogs"), *disk_ops(ctx, host, mount),
                m.directory(f"{mount}/brick"), m.service("glusterd")]
         return m.Manifest(ops)
