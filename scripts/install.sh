@@ -29,6 +29,8 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
+bash scripts/install-containerd2.sh  # containerd 2 as a config checker (Debian 12 has 1.6)
+
 if [ ! -x .venv/bin/python ]; then
   echo "== python venv"
   python3 -m venv .venv

@@ -94,7 +94,7 @@ def test_outdated_debian_and_kubernetes_and_docker(raw: dict[str, Any]) -> None:
     raw["kubernetes_version"] = "1.13"
     raw["container_runtime"] = "docker"
     assert_finding(raw, "debian_release", "end of life")
-    assert_finding(raw, "kubernetes_version", "v1beta1")
+    assert_finding(raw, "kubernetes_version", "past its end of life")
     assert_finding(raw, "container_runtime", "containerd")
 
 

@@ -81,7 +81,7 @@ def test_default_spec_matches_golden_files(raw: dict[str, Any]) -> None:
     goldens.check(addons.render(plan_for(raw), SECRETS), "addons")
 
 
-@pytest.mark.parametrize("version", ["1.30", "1.37"])
+@pytest.mark.parametrize("version", ["1.35", "1.36", "1.37"])
 @pytest.mark.parametrize("dashboard", ["headlamp", "kubernetes-dashboard"])
 def test_manifests_are_valid_kubernetes(raw: dict[str, Any], version: str, dashboard: str) -> None:
     raw["kubernetes_version"] = version

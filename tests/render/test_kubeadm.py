@@ -1,4 +1,4 @@
-"""kubeadm configs: the right API version per target, every key allowed by the upstream Go types
+"""kubeadm configs: v1beta4 for every supported target, every key allowed by the upstream Go types
 (tests/render/kubeadm_api.py), the HA values the reference needs, and secrets kept secret."""
 
 from __future__ import annotations
@@ -39,26 +39,25 @@ def test_default_spec_matches_golden_files(raw: dict[str, Any]) -> None:
     goldens.check(kubeadm.render(plan_for(raw), SECRETS), "kubeadm")
 
 
-@pytest.mark.parametrize("version", ["1.30", "1.31", "1.34.2", "1.37"])
+@pytest.mark.parametrize("version", ["1.35", "1.36.2", "1.37"])
 def test_every_key_is_a_field_of_the_upstream_types(raw: dict[str, Any], version: str) -> None:
     for artifact in kubeadm.render(plan_for(raw, version), SECRETS):
         for document in yaml.safe_load_all(artifact.text):
             assert kubeadm_api.problems(document) == [], artifact.dest
 
 
-@pytest.mark.parametrize(
-    ("version", "api"),
-    [("1.30", "kubeadm.k8s.io/v1beta3"), ("1.31", "kubeadm.k8s.io/v1beta4"), ("1.37", "kubeadm.k8s.io/v1beta4")],
-)
-def test_config_api_follows_the_target_version(raw: dict[str, Any], version: str, api: str) -> None:
+@pytest.mark.parametrize("version", ["1.35", "1.36", "1.37.1"])
+def test_config_api_is_v1beta4_for_every_supported_minor(raw: dict[str, Any], version: str) -> None:
+    """kubeadm 1.37 removed v1beta3; every minor upstream still supports reads v1beta4."""
     for artifact in kubeadm.render(plan_for(raw, version), SECRETS):
         kinds = {d["apiVersion"] for d in yaml.safe_load_all(artifact.text) if d["kind"] != "KubeletConfiguration"}
-        assert kinds == {api}
+        assert kinds == {"kubeadm.k8s.io/v1beta4"}
 
 
-def test_older_targets_are_rejected() -> None:
+@pytest.mark.parametrize("version", ["1.29", "1.30"])
+def test_minors_before_v1beta4_are_rejected(version: str) -> None:
     with pytest.raises(RenderError, match="kubernetes_version"):
-        kubeadm.api_version("1.29")
+        kubeadm.api_version(version)
 
 
 def test_checker_rejects_what_kubeadm_would(raw: dict[str, Any]) -> None:
@@ -97,8 +96,8 @@ def test_first_control_plane_initialises_the_ha_cluster(raw: dict[str, Any]) -> 
 
 
 def test_a_patch_version_is_pinned_exactly(raw: dict[str, Any]) -> None:
-    docs = documents(host_files(plan_for(raw, "1.34.2"))["kube-mast01"])
-    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.34.2"
+    docs = documents(host_files(plan_for(raw, "1.36.2"))["kube-mast01"])
+    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.36.2"
 
 
 def test_joiners_get_their_own_address_and_role(raw: dict[str, Any]) -> None:
@@ -120,11 +119,6 @@ def test_joiners_get_their_own_address_and_role(raw: dict[str, Any]) -> None:
             }
         else:
             assert "controlPlane" not in join
-
-
-def test_v1beta3_keeps_argument_maps(raw: dict[str, Any]) -> None:
-    docs = documents(host_files(plan_for(raw, "1.30"))["kube-node01"])
-    assert docs["JoinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"] == {"node-ip": "192.168.2.201"}
 
 
 def test_ca_pin_is_filled_by_the_join_phase(raw: dict[str, Any]) -> None:

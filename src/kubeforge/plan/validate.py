@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kubeforge.plan import addresses, network_rules
+from kubeforge.plan import addresses, network_rules, versions_rules
 from kubeforge.plan.build import ROLE_SUBNET
 from kubeforge.plan.findings import Finding, error, warning
 from kubeforge.plan.hosts_rules import HOST_RULES
@@ -15,18 +15,6 @@ from kubeforge.spec import errata, versions
 from kubeforge.spec.model import ClusterSpec
 
 Rule = Callable[[ClusterSpec], Iterator[Finding]]
-
-
-def kubernetes_version(spec: ClusterSpec) -> Iterator[Finding]:
-    minor = versions.kubernetes_minor(spec.kubernetes_version)
-    newest = versions.kubernetes_minor(versions.KUBERNETES_DEFAULT)
-    if minor < versions.KUBERNETES_MIN_MINOR:
-        yield error("kubernetes_version", f"{spec.kubernetes_version} is out of support and needs a "
-                    f"kubeadm config API kubeforge does not render (the deck's v1beta1); set "
-                    f"1.{versions.KUBERNETES_MIN_MINOR} or newer (default {versions.KUBERNETES_DEFAULT})")
-    elif minor > newest:
-        yield warning("kubernetes_version", f"1.{minor} is newer than the schemas kubeforge validates "
-                      f"against (1.{newest}); manifests are checked against 1.{newest}")
 
 
 def debian_release(spec: ClusterSpec) -> Iterator[Finding]:
@@ -182,7 +170,7 @@ RULES: tuple[Rule, ...] = (
     *network_rules.NETWORK_RULES,
     *HOST_RULES,
     capacity,
-    kubernetes_version,
+    *versions_rules.VERSION_RULES,
     debian_release,
     container_runtime,
     ssh_key,

@@ -1,6 +1,7 @@
 """kubeadm configuration: init for the first control-plane machine, join for the others.
 
-The config API follows the target version (v1beta4 from 1.31, v1beta3 for 1.30). Every file holds
+The config API is v1beta4 (kubeadm >= 1.31) for every minor kubeforge supports: v1beta3 was removed
+in kubeadm 1.37, and minors older than 1.31 are past their end of life. Every file holds
 the bootstrap token (and, on control-plane machines, the certificate key), so each is secret and
 0600. Each machine gets its own copy at /etc/kubeforge/; the same files land under cluster/kubeadm/.
 
@@ -29,17 +30,20 @@ INIT_TARGET = "/etc/kubeforge/kubeadm-init.yaml"
 JOIN_TARGET = "/etc/kubeforge/kubeadm-join.yaml"
 CA_CERT_HASH_PLACEHOLDER = "sha256:ca-cert-hash-filled-in-by-the-join-phase"
 _CA_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+API_VERSION = "kubeadm.k8s.io/v1beta4"
 V1BETA4_FROM_MINOR = 31
 
 
 def api_version(kubernetes_version: str) -> str:
+    """v1beta4 for every minor validation lets through; an older one is a bug upstream of here."""
     minor = versions.kubernetes_minor(kubernetes_version)
-    if minor < versions.KUBERNETES_MIN_MINOR:
+    if minor < V1BETA4_FROM_MINOR:
         raise RenderError(
-            f"kubernetes_version: {kubernetes_version} is older than 1.{versions.KUBERNETES_MIN_MINOR}, "
-            "whose kubeadm config API kubeforge no longer renders; pick a supported version"
+            f"kubernetes_version: {kubernetes_version} predates kubeadm's v1beta4 config API (1.31), "
+            "the only one kubeforge renders, and is past its end of life; set a supported version "
+            "(`kubeforge versions`)"
         )
-    return "kubeadm.k8s.io/v1beta4" if minor >= V1BETA4_FROM_MINOR else "kubeadm.k8s.io/v1beta3"
+    return API_VERSION
 
 
 def kubernetes_version_field(version: str) -> str:

@@ -149,9 +149,17 @@ class Storage(Strict):
 class ClusterSpec(Strict):
     name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
     domain: str = "kube.local"
-    kubernetes_version: str = Field(versions.KUBERNETES_DEFAULT, pattern=r"^1\.\d+(\.\d+)?$")
+    kubernetes_version: versions.KubernetesVersion = Field(
+        versions.KUBERNETES_DEFAULT, pattern=r"^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$",
+        description='Quoted: "1.37" (newest patch of that minor) or "1.37.2"; see `kubeforge versions`.',
+    )
     debian_release: str = versions.DEBIAN_DEFAULT
     container_runtime: Literal["containerd", "docker"] = "containerd"
+    containerd_source: Literal["docker", "debian"] = Field(
+        "docker", description="docker: containerd.io (2.x) from Docker's apt repository, as the "
+        "reference deck installs it; debian: the Debian release's own containerd (trixie: 1.7, "
+        "which Kubernetes supports only up to 1.35).",
+    )
     admin_user: str = Field("debian", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
     ssh_public_key: str | None = Field(
         None, description="Operator's SSH public key; unset: kubeforge generates a key pair."
