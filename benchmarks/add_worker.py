@@ -22,12 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _report
 from rich.console import Console
 
-from kubeforge.bootstrap import engine, labaccess
+from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.lab import lifecycle, seeds
 from kubeforge.lab.paths import LabPaths
 from kubeforge.plan.model import Plan
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from kubeforge.spec.model import ClusterSpec
 from kubeforge.workspace import Workspace
@@ -39,7 +40,7 @@ def apply(ws: Workspace, plan: Plan, paths: LabPaths, phases: tuple[str, ...] = 
     secrets = ws.secrets()
     ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
                   kubernetes_binaries=False)
-    reach = labaccess.reach(ws, plan, paths)
+    reach = inventory.from_handoff(plan, provision_lab.handoff(plan, paths))
     start = time.monotonic()
     asyncio.run(engine.apply(ctx, reach, ws.state_dir, Options(selection=Selection(phases)),
                              Console(file=io.StringIO(), width=200)))

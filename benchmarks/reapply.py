@@ -203,23 +203,24 @@ Host 192.168.*
 def lab_measure(repeat: int, work: Path | None, keep: bool
                 ) -> tuple[dict[str, list[float]], int, int]:
     from benchmarks import translate
-    from kubeforge.bootstrap import labaccess
+    from kubeforge.bootstrap import inventory
     from kubeforge.bootstrap.phases import all_phases
     from kubeforge.bootstrap.runner import Selection
     from kubeforge.lab import access, lifecycle, seeds
     from kubeforge.lab.paths import LabPaths
+    from kubeforge.provision import lab as provision_lab
     from kubeforge.render import bundle
 
     work = work or Path(tempfile.mkdtemp(prefix="kft-labbench-"))
     ws = Workspace(None, work / "state")
-    plan = labaccess.plan(ws)
+    plan = seeds.lab_plan(ws.operator_spec())
     paths = LabPaths(cache=LabPaths.default().cache, prefix="kfe", state=work / "lab")
     secrets = ws.secrets()
     ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
                   kubernetes_binaries=False)
     try:
         lifecycle.up(plan, seeds.render_seeds(plan), paths)
-        reach = labaccess.reach(ws, plan, paths)
+        reach = inventory.from_handoff(plan, provision_lab.handoff(plan, paths))
         phases = [p for p in all_phases() if p.name in ("preflight", "reachable", *LAB_PHASES)]
 
         def kubeforge(recheck: bool, only: tuple[str, ...] = LAB_PHASES) -> float:

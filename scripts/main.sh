@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 kf=.venv/bin/kubeforge
 $kf validate
-$kf plan --html report.html
+$kf plan --html report.html --force  # --force: replace the report of a previous run (only ours)
 $kf render --out out
 echo "report: $(pwd)/report.html   rendered files: $(pwd)/out/"

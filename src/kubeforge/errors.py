@@ -29,6 +29,12 @@ class RenderError(KubeforgeError):
     """A config file could not be rendered."""
 
 
+class OutputError(RenderError):
+    """An output path kubeforge may not write (not its own, a symlink, the spec...): bad input."""
+
+    exit_code = 2
+
+
 class ProviderError(KubeforgeError):
     """A provider (VirtualBox, libvirt, lab...) could not do what was asked."""
 

@@ -70,6 +70,12 @@ class Workspace:
     def state_dir(self) -> Path:
         return self.state_root_dir / self.spec.name
 
+    def protected_paths(self) -> dict[str, Path]:
+        """What no output may replace (nor an ancestor of it), by what it is."""
+        spec_dir = {"the spec's directory": self.spec_path.absolute().parent} if self.spec_path else {}
+        return {**spec_dir, "the current directory": Path.cwd(), "the state root": self.state_root_dir,
+                "the state directory": self.state_dir}
+
     @property
     def ssh_key_path(self) -> Path:
         return self.state_dir / SSH_KEY

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeforge import netns_socket
 from kubeforge.bootstrap import ssh
-from kubeforge.lab import nsnet
 
 SUBNET = "10.213.0"
 SSHD = "/usr/sbin/sshd"
@@ -125,7 +125,7 @@ class SshNet:
 
     def _wait_port(self, address: str) -> None:
         for _ in range(100):
-            if nsnet.port_open(self.client, address, 22):
+            if netns_socket.port_open(self.client, address, 22):
                 return
             time.sleep(0.05)
         raise RuntimeError(f"sshd on {address} did not start (see {self.base}/h*/sshd.log)")
@@ -156,7 +156,7 @@ class SshNet:
 
     def socket_factory(self) -> ssh.SocketFactory:
         client = self.client
-        return lambda address, port: nsnet.connect(client, address, port, timeout=10.0)
+        return lambda address, port: netns_socket.connect(client, address, port, timeout=10.0)
 
     def down(self) -> None:
         for proc in self.procs:

@@ -22,7 +22,7 @@ def test_init_then_validate(tmp_path: Path) -> None:
     result = kubeforge("validate", "-f", "c.yaml", cwd=tmp_path)
     assert result.returncode == 0 and "valid" in result.stdout
     again = kubeforge("init", "c.yaml", cwd=tmp_path)
-    assert again.returncode == 1 and "--force" in again.stderr
+    assert again.returncode == 2 and "--force" in again.stderr
 
 
 def test_bad_spec_exits_2_listing_every_problem(tmp_path: Path, raw: dict[str, Any]) -> None:

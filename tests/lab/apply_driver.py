@@ -11,10 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kubeforge.bootstrap import engine, labaccess
+from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.runner import Options
+from kubeforge.lab import seeds
 from kubeforge.lab.paths import LabPaths
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
 
@@ -22,11 +24,11 @@ from kubeforge.workspace import Workspace
 def main() -> None:
     workspace = Workspace(None, Path(sys.argv[1]))
     paths = LabPaths(cache=LabPaths.default().cache, state=Path(sys.argv[2]))
-    plan = labaccess.plan(workspace)
+    plan = seeds.lab_plan(workspace.operator_spec())
     secrets = workspace.secrets()
     ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
                   kubernetes_binaries=False)
-    reach = labaccess.reach(workspace, plan, paths)
+    reach = inventory.from_handoff(plan, provision_lab.handoff(plan, paths))
     asyncio.run(engine.apply(ctx, reach, workspace.state_dir, Options(),
                              Console(width=160, color_system=None)))
 

@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from kubeforge.bootstrap import engine, labaccess
+from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.output import DRY_ONLY_NOTE, NO_CHANGES
 from kubeforge.bootstrap.phases import all_phases
 from kubeforge.bootstrap.runner import Options, Selection
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from tests.lab.conftest import Lab
 
@@ -40,7 +41,7 @@ def apply(lab: Lab, **options: Any) -> str:
     secrets = lab.workspace.secrets()
     ctx = Context(lab.plan, tuple(bundle.render_all(lab.plan, secrets)), secrets,
                   kubernetes_binaries=False)
-    reach = labaccess.reach(lab.workspace, lab.plan, lab.paths)
+    reach = inventory.from_handoff(lab.plan, provision_lab.handoff(lab.plan, lab.paths))
     out = io.StringIO()
     asyncio.run(engine.apply(ctx, reach, lab.workspace.state_dir, Options(**options),
                              Console(file=out, width=200, color_system=None)))

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from kubeforge.bootstrap import engine, labaccess
+from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.lab import lifecycle, seeds
 from kubeforge.lab.paths import LabPaths
 from kubeforge.plan.model import Plan
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from kubeforge.spec.model import LoadBalancer
 from kubeforge.workspace import Workspace
@@ -41,7 +42,8 @@ class KeepalivedLab:
         ctx = Context(self.plan, tuple(bundle.render_all(self.plan, secrets)), secrets,
                       kubernetes_binaries=False)
         out = io.StringIO()
-        asyncio.run(engine.apply(ctx, labaccess.reach(self.ws, self.plan, self.paths),
+        asyncio.run(engine.apply(ctx, inventory.from_handoff(
+            self.plan, provision_lab.handoff(self.plan, self.paths)),
                                  self.ws.state_dir, Options(selection=PHASES, **options),
                                  Console(file=out, width=200, color_system=None)))
         return out.getvalue()

@@ -15,6 +15,7 @@ from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.model import Plan
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
 
@@ -42,9 +43,13 @@ def apply(
     user: Annotated[str | None, typer.Option("--user", help="SSH user (default: the spec's "
                                              "admin user; sudo when not root).")] = None,
     lab: Annotated[bool, typer.Option(
-        "--lab", help="Apply to the lab's machines (kubeforge lab up).")] = False,
+        "--lab", help="Apply to the lab's machines (after `kubeforge lab up`, which records "
+        "no endpoints; after `kubeforge up --provider lab` no flag is needed).")] = False,
 ) -> None:
-    """Converge the machines: check each phase per host, change only what differs."""
+    """Converge the machines: check each phase per host, change only what differs.
+
+    The machines are reached as `kubeforge up` recorded (<state>/endpoints.json), unless
+    --gateway, --direct or --lab says otherwise."""
     ws = console.checked_workspace(spec, state)
     plan, reach = _reach(ws, gateway, direct, user, lab)
     ctx = Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets(),
@@ -56,15 +61,22 @@ def apply(
 
 def _reach(ws: Workspace, gateway: str | None, direct: bool, user: str | None,
            lab: bool) -> tuple[Plan, inventory.Reach]:
-    if lab:
-        from kubeforge.bootstrap import labaccess  # the lab is optional: import on use
-        lab_plan = labaccess.plan(ws)
-        return lab_plan, labaccess.reach(ws, lab_plan)
+    """The flags override; without one, the route `kubeforge up` recorded."""
     plan = ws.plan()
+    if lab:  # an alias for the lab provider's endpoints (`kubeforge lab up` records none)
+        return plan, inventory.from_handoff(plan, provision_lab.handoff(plan), user)
     if direct:
         return plan, inventory.direct(plan, user)
     if gateway:
         address, _, port = gateway.partition(":")
-        return plan, inventory.via_gateway(plan, address, int(port or 22), user)
-    raise errors.ApplyError("say how to reach the machines: --gateway ADDRESS[:PORT] (the "
-                            "gateway's SSH front door), --direct, or --lab")
+        return plan, inventory.via_gateway(plan, address, _port(port), user)
+    return plan, inventory.recorded(plan, ws.state_dir, user)
+
+
+def _port(text: str) -> int:
+    if not text:
+        return 22
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise errors.ApplyError(f"--gateway: port {text!r} is not a TCP port (1-65535); "
+                                "write ADDRESS[:PORT], e.g. 203.0.113.10:2222")
+    return int(text)

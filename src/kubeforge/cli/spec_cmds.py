@@ -12,7 +12,7 @@ from rich.table import Table
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.model import Plan
-from kubeforge.render import bundle
+from kubeforge.render import bundle, outdir
 from kubeforge.report import tables
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
@@ -28,13 +28,12 @@ def register(app: typer.Typer) -> None:
 
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the spec.")] = Path("cluster.yaml"),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing file, if it is an unedited default spec.")] = False,
 ) -> None:
     """Write the default spec (the reference design, errata fixed), with comments."""
-    if path.exists() and not force:
-        console.error(f"{path} exists; pass --force to overwrite it, or give another PATH")
-        raise typer.Exit(1)
-    path.write_text(default.default_text())
+    text = default.default_text()
+    outdir.write_file(path, text, lambda old: old == text, "init", force)
     console.out.print(f"wrote {path}: edit it, then run `kubeforge validate -f {path}`")
 
 
@@ -48,6 +47,8 @@ def plan(
     spec: SpecOption = None,
     state: StateOption = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a one-page report.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing report (only a report kubeforge wrote).")] = False,
 ) -> None:
     """Show the machines and networks the spec plans (and optionally an HTML report)."""
     workspace = console.checked_workspace(spec, state)
@@ -58,7 +59,7 @@ def plan(
     if html:
         from kubeforge.report import html as report
 
-        html.write_text(report.page(planned, found))
+        outdir.write_file(html, report.page(planned, found), _is_report, "--html", force)
         console.out.print(f"report: {html}")
 
 
@@ -69,11 +70,18 @@ def render(
 ) -> None:
     """Render every config file, manifest and cloud-init seed into OUT."""
     workspace = console.checked_workspace(spec, state)
+    outdir.check(out, workspace.protected_paths())  # before any key or secret is generated
     artifacts = bundle.render_all(workspace.plan(), workspace.secrets())
-    bundle.write_tree(artifacts, out)
+    bundle.write_tree(artifacts, out, workspace.protected_paths())
     hosts = len({a.host for a in artifacts if a.host})
     console.out.print(f"rendered {len(artifacts)} files for {hosts} machines into {out}/ "
                       f"(secrets kept in {workspace.state_dir}, mode 0600)")
+
+
+def _is_report(text: str) -> bool:
+    from kubeforge.report import html as report
+
+    return text.startswith("<!DOCTYPE html>") and report.GENERATOR in text
 
 
 def schema() -> None:

@@ -5,8 +5,6 @@ Registered by the lead as commands: `app.command()(up.up)`, `app.command()(up.de
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +15,12 @@ from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
-from kubeforge.provision import images
+from kubeforge.provision import handoff, images
 from kubeforge.provision.base import Action, Endpoint, Options, Provider
 from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
 
-ENDPOINTS_FILE = "endpoints.json"
+ENDPOINTS_FILE = handoff.FILE
 NEEDS_SEEDS = ("virtualbox", "libvirt")
 
 ProviderOption = Annotated[
@@ -83,7 +81,7 @@ def up(
     if dry_run:
         return
     endpoints = chosen.wait_for_ssh() if wait else chosen.endpoints()
-    _save_endpoints(workspace.state_dir, provider, endpoints)
+    _save_endpoints(workspace.state_dir, chosen, endpoints)
 
 
 def destroy(
@@ -147,9 +145,8 @@ def _print_actions(chosen: Provider, actions: list[Action], dry_run: bool) -> No
         console.out.print(f"{chosen.name}: {verb} {len(actions)} actions", highlight=False)
 
 
-def _save_endpoints(state_dir: Path, provider: str, endpoints: dict[str, Endpoint]) -> None:
-    """The handover to the engine: how to reach each machine."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    data = {"provider": provider, "endpoints": [asdict(e) for e in endpoints.values()]}
-    (state_dir / ENDPOINTS_FILE).write_text(json.dumps(data, indent=2) + "\n")
-    console.out.print(f"endpoints written to {state_dir / ENDPOINTS_FILE}", highlight=False)
+def _save_endpoints(state_dir: Path, chosen: Provider, endpoints: dict[str, Endpoint]) -> None:
+    """The handover to every later command: how to reach each machine."""
+    record = handoff.Handoff(chosen.name, endpoints, chosen.kubernetes_binaries)
+    written = handoff.save(state_dir, record)
+    console.out.print(f"endpoints written to {written}", highlight=False)

@@ -15,7 +15,7 @@ from typing import IO
 
 from rich.console import Console
 
-from kubeforge.bootstrap import engine, labaccess
+from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.errors import LabError
@@ -23,6 +23,7 @@ from kubeforge.lab import lifecycle, seeds, sh
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Record
 from kubeforge.plan.model import Plan
+from kubeforge.provision import lab as provision_lab
 from kubeforge.render import bundle
 from kubeforge.spec.model import ClusterSpec
 from kubeforge.workspace import Workspace
@@ -103,7 +104,7 @@ class DemoLab:
         the machines are the same). --recheck: the demos change machines behind the state
         file's back (they stop daemons, switch VIP managers), so look instead of trusting it."""
         ctx = self.context(spec)
-        reach = labaccess.reach(self.workspace, ctx.plan, self.paths)
+        reach = inventory.from_handoff(ctx.plan, provision_lab.handoff(ctx.plan, self.paths))
         options = Options(recheck=True, selection=Selection(phases=phases))
         asyncio.run(engine.apply(ctx, reach, self.workspace.state_dir, options, self.console))
         return ctx

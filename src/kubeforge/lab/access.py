@@ -15,12 +15,11 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubeforge import netns_socket
 from kubeforge.errors import LabError
-from kubeforge.lab import nsnet
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.topology import INTERNET_UPLINK_LEASE, OPERATOR_NS
 from kubeforge.plan.model import Plan
-from kubeforge.provision.base import Endpoint
 
 SSH_PORT = 22
 
@@ -56,7 +55,7 @@ class Route:
         """A TCP socket to the first hop (the gateway's sshd), opened in the operator namespace:
         hand it to asyncssh (`sock=`), then tunnel to `address` for internal machines."""
         first = self.jump or self
-        return nsnet.connect(first.netns, first.address, first.port, timeout)
+        return netns_socket.connect(first.netns, first.address, first.port, timeout)
 
 
 def gateway_address() -> str:
@@ -83,10 +82,3 @@ def route(plan: Plan, host: str, identity: Path, paths: LabPaths | None = None) 
     return Route(host, str(plan.machine(host).address), user, identity, known_hosts, gateway,
                  netns)
 
-
-def endpoint(plan: Plan, host: str, paths: LabPaths | None = None) -> Endpoint:
-    """The provider interface's view of the route (kubeforge.provision.base.Endpoint); open
-    its sockets in `operator_netns(paths)`."""
-    found = route(plan, host, Path("/dev/null"), paths)
-    return Endpoint(host, found.address, found.port, found.user,
-                    found.jump.host if found.jump else None)

@@ -14,8 +14,9 @@ import time
 import uuid
 from pathlib import Path
 
+from kubeforge import netns_socket
 from kubeforge.errors import LabError
-from kubeforge.lab import nsnet, sh
+from kubeforge.lab import sh
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.lab.topology import LabMachine
@@ -103,7 +104,7 @@ def is_ready(merged: Path, netns: str, address: str) -> bool:
     """cloud-init finished and sshd answers at `address`, seen from namespace `netns`."""
     if not any((merged / INSTANCES).glob("*/boot-finished")):
         return False
-    return nsnet.port_open(netns, address, 22)
+    return netns_socket.port_open(netns, address, 22)
 
 
 def exec_argv(nspawn_pid: int, command: list[str]) -> list[str]:

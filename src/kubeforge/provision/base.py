@@ -48,6 +48,8 @@ class Endpoint:
     port: int
     user: str
     jump: str | None = None
+    known_hosts: str | None = None  # where its host key is pinned; None: <state>/known_hosts
+    netns: str | None = None  # network namespace the first hop is dialled from (the lab's)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Provider(abc.ABC):
     """Subclasses say what is missing (the *_actions methods) and how to do one action."""
 
     name: ClassVar[str]
+    kubernetes_binaries: ClassVar[bool] = True  # False: its machines only dry-run Kubernetes
 
     def __init__(self, plan: Plan, options: Options) -> None:
         self.plan = plan

@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from kubeforge.errors import RenderError
 from kubeforge.plan.model import Plan
-from kubeforge.render import addons, cloudinit, gateway, kubeadm, loadbalancer, nodes, storage
+from kubeforge.render import (
+    addons,
+    cloudinit,
+    gateway,
+    kubeadm,
+    loadbalancer,
+    nodes,
+    outdir,
+    storage,
+)
 from kubeforge.render.artifact import Artifact
 from kubeforge.render.secrets import Secrets
 
@@ -42,26 +51,39 @@ def _check_unique(artifacts: list[Artifact]) -> None:
         seen[artifact.dest] = artifact.component
 
 
-def write_tree(artifacts: list[Artifact], out_dir: Path) -> None:
-    """Replace out_dir with the new tree in one rename, so a failure never leaves half a tree."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+def write_tree(artifacts: list[Artifact], out_dir: Path,
+               protected: Mapping[str, Path] | None = None) -> None:
+    """Replace out_dir with the new tree in one rename, so a failure never leaves half a tree.
+    Only a directory render may replace (outdir.check) is touched; `protected` are the paths
+    it must never replace (the spec's directory, the state, the current directory)."""
+    real = outdir.check(out_dir, protected)
+    real.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.new.", dir=real.parent))
     try:
-        for artifact in artifacts:
-            path = staging / artifact.dest
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(artifact.content)
-            os.chmod(path, artifact.mode)
-        os.chmod(staging, 0o700)  # the tree holds secrets (authkey, stats password...)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
+        _fill(staging, artifacts)
+        if real.exists():  # checked: empty, or only what a previous render wrote
+            _swap(staging, real)
         else:
-            os.replace(staging, out_dir)
+            os.replace(staging, real)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _fill(staging: Path, artifacts: list[Artifact]) -> None:
+    for artifact in artifacts:
+        path = staging / outdir.safe_dest(artifact.dest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(artifact.content)
+        os.chmod(path, artifact.mode)
+    (staging / outdir.MARKER).write_bytes(outdir.manifest(a.dest for a in artifacts))
+    os.chmod(staging, 0o700)  # the tree holds secrets (authkey, stats password...)
+
+
+def _swap(staging: Path, real: Path) -> None:
+    """The old tree goes into a fresh directory of our own, then away: no fixed name (like
+    `.out.old`) that could be someone else's is ever removed."""
+    trash = Path(tempfile.mkdtemp(prefix=f".{real.name}.old.", dir=real.parent))
+    os.replace(real, trash / real.name)
+    os.replace(staging, real)
+    shutil.rmtree(trash)

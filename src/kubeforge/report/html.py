@@ -33,6 +33,8 @@ figure { margin: 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #e2e8f0; }
 """
 MONO_COLUMNS = {"IP", "MAC", "Value"}
+# Marks a page as ours: `plan --html --force` replaces only a file that carries it.
+GENERATOR = '<meta name="generator" content="kubeforge plan --html">'
 
 
 class FindingLike(Protocol):
@@ -66,7 +68,8 @@ def page(plan: Plan, findings: Sequence[FindingLike]) -> str:
     )
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(title)}</title>\n'
+        f'<html lang="en">\n<head>\n<meta charset="utf-8">\n{GENERATOR}\n'
+        f"<title>{escape(title)}</title>\n"
         f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
