@@ -97,6 +97,11 @@ def storageattach(state: State, args: list[str]) -> int:
     return 0
 
 
+def setextradata(state: State, args: list[str]) -> int:
+    state["vms"][args[0]]["info"][args[1]] = args[2]
+    return 0
+
+
 def make_medium(state: State, args: list[str]) -> int:
     paths = [a for a in args if a.startswith("/")]
     dest = Path(_options(args).get("--filename") or paths[-1])
@@ -148,6 +153,7 @@ HANDLERS = {
     "createvm": createvm,
     "modifyvm": modifyvm,
     "storageattach": storageattach,
+    "setextradata": setextradata,
     "convertfromraw": make_medium,
     "clonemedium": make_medium,
     "createmedium": make_medium,

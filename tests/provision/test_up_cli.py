@@ -119,7 +119,7 @@ def test_virtualbox_up_renders_seeds_creates_vms_and_a_rerun_changes_nothing(
     )
     code, out = _run(*args)
     assert code == 0, out
-    assert "virtualbox: ran 103 actions" in out
+    assert "virtualbox: ran 106 actions" in out
     seeds = tmp_path / "kube" / "out" / "seeds"
     assert len(list(seeds.glob("*/cidata.iso"))) == 12  # rendered before the VMs were made
     endpoints = json.loads((tmp_path / "kube" / up_cmd.ENDPOINTS_FILE).read_text())

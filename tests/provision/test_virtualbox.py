@@ -72,9 +72,27 @@ def test_golden_plan_matches_the_reference_topology() -> None:
     assert text.count("startvm") == 12 and "qemu-img convert -f qcow2 -O vdi" in text
 
 
+def test_each_data_disk_gets_the_planned_serial_on_its_sata_port(plan: Plan) -> None:
+    """The serial is what makes /dev/disk/by-id/ata-VBOX_HARDDISK_<serial> in the guest: the
+    path the plan gives the storage phase (never a guessed /dev/sdb)."""
+    text = GOLDEN.read_text()
+    for machine in plan.by_role("gluster"):
+        assert machine.data_disk is not None
+        line = (f"VBoxManage setextradata {machine.name} "
+                f"VBoxInternal/Devices/ahci/0/Config/Port1/SerialNumber {machine.data_disk.serial}")
+        assert line in text.splitlines()
+        identity = machine.data_disk.on("virtualbox")
+        assert identity and identity.path.endswith(machine.data_disk.serial)
+        assert f"--size {identity.min_bytes // 1024**2} " in text  # MB: exactly the planned size
+
+
 @pytest.mark.parametrize(
     "argv",
     [
+        ["VBoxManage", "setextradata", "vm", "VBoxInternal/Devices/ahci/0/Config/Port1/Serial",
+         "kf1"],
+        ["VBoxManage", "setextradata", "vm",
+         "VBoxInternal/Devices/ahci/0/Config/Port1/SerialNumber", "x" * 21],
         ["VBoxManage", "modifyvm", "vm", "--nic9", "nat"],
         ["VBoxManage", "modifyvm", "vm", "--nic1", "bogus"],
         ["VBoxManage", "modifyvm", "vm", "--nictypo1", "virtio"],
@@ -117,7 +135,7 @@ def test_up_through_the_fake_vboxmanage_then_rerun_adopts_and_changes_nothing(
     plan: Plan, options: Options, fake_vbox: Path
 ) -> None:
     first = virtualbox.VirtualBox(plan, options).up()
-    assert len(first) == 103  # base disk, 7 steps per VM, 2 per data disk, 12 starts
+    assert len(first) == 106  # base disk, 7 steps per VM, 3 per data disk, 12 starts
     mutating = [c for c in _calls(fake_vbox) if c[0] not in ("list", "showvminfo")]
     assert len(mutating) == len(first)
     fake_vbox.unlink()

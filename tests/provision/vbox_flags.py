@@ -100,6 +100,9 @@ def _check_positionals(sub: str, spec: dict[str, Any], positionals: list[str]) -
     found = []
     if len(positionals) > spec["positional"]:
         found.append(f"{sub}: too many arguments {positionals} (at most {spec['positional']})")
+    for value, pattern in zip(positionals, spec.get("positional_patterns", []), strict=False):
+        if not re.search(pattern, value):
+            found.append(f"{sub}: argument {value!r} does not match {pattern}")
     keywords = spec.get("keywords") or []
     if spec.get("keyword_required") and (not positionals or positionals[0] not in keywords):
         found.append(f"{sub}: expected one of {keywords}, got {positionals}")

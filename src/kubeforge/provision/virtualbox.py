@@ -241,6 +241,7 @@ class VirtualBox(Provider):
                     ),
                 ),
                 self._attach(name, PORT_DATA, "hdd", data),
+                self._serial(machine),
             ]
         actions.append(
             self._attach(name, PORT_SEED, "dvddrive", str(self.options.seed_iso(machine)))
@@ -301,6 +302,16 @@ class VirtualBox(Provider):
                 medium,
             ),
         )
+
+    @staticmethod
+    def _serial(machine: Machine) -> Action:
+        """The data disk's serial number on its AHCI port (VirtualBox manual 9.9.2, "Configuring
+        the hard disk vendor product data"): Linux then names it by-id
+        ata-VBOX_HARDDISK_<serial>, the path the plan gives the storage phase."""
+        assert machine.data_disk is not None
+        key = f"VBoxInternal/Devices/ahci/0/Config/Port{PORT_DATA}/SerialNumber"
+        return Action("setextradata", machine.name,
+                      (VBOX, "setextradata", machine.name, key, machine.data_disk.serial))
 
     # -- checks -----------------------------------------------------------------------------
     def _check_inputs(self, machine: Machine) -> None:
