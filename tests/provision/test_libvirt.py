@@ -172,3 +172,37 @@ def test_uplink_overlapping_the_spec_is_refused(plan: Plan, lv_options: Options)
     clash = dataclasses.replace(lv_options, extra={"uplink_cidr": "192.168.200.0/24"})
     with pytest.raises(ProviderError, match="overlaps 192.168.0.0/16"):
         Libvirt(plan, clash)
+
+
+@pytest.mark.skipif(
+    shutil.which("virt-xml-validate") is None, reason="libvirt-clients not installed"
+)
+def test_data_disk_carries_the_planned_serial_and_a_built_image_boots_its_kernel(
+    plan: Plan, lv_options: Options, tmp_path: Path
+) -> None:
+    """The guest finds the brick disk at /dev/disk/by-id/virtio-<serial> (the plan's libvirt
+    identity), never as a guessed vdb; an image from `kubeforge image build` comes with its
+    kernel, initrd and command line, booted directly."""
+    import xml.etree.ElementTree as ET
+
+    image = tmp_path / "debian-13-kubeforge-amd64.qcow2"
+    image.write_bytes(b"QFI\xfb" + bytes(508))
+    for suffix, content in ((".vmlinuz", "k"), (".initrd", "i"), (".cmdline", "root=LABEL=x\n")):
+        image.with_suffix(suffix).write_text(content)
+    options = dataclasses.replace(lv_options, dry_run=True, uri="qemu:///nowhere", image=image,
+                                  extra={"uplink_dns": "off"})
+    provider = Libvirt(plan, options)
+    machine = plan.by_role("gluster")[0]
+    assert machine.data_disk is not None
+    document = provider.domain_document(machine, "qemu")
+    _validate(tmp_path, machine.name, document, "domain")
+    root = ET.fromstring(document)
+    disk = next(d for d in root.iterfind("./devices/disk") if d.findtext("serial"))
+    identity = machine.data_disk.on("libvirt")
+    assert identity and identity.path == f"/dev/disk/by-id/virtio-{disk.findtext('serial')}"
+    assert root.findtext("os/cmdline") == "root=LABEL=x"
+    assert root.findtext("os/kernel", "").endswith("kube-base.vmlinuz")
+    assert root.find("os/boot") is None
+    uplink = provider.network_documents()["kube-wan"]
+    _validate(tmp_path, "kube-wan", uplink, "network")
+    assert '<dns enable="no"' in uplink

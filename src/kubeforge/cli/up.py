@@ -49,6 +49,15 @@ InventoryOption = Annotated[
         "Default: <state>/existing.yaml",
     ),
 ]
+ProviderOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        help="Provider option KEY=VALUE, repeatable. libvirt: uplink_cidr=CIDR, "
+        "domain_type=kvm|qemu (qemu: TCG, no KVM), uplink_dns=off (libvirt's dnsmasq answers no "
+        "DNS on the uplink).",
+    ),
+]
 WaitOption = Annotated[
     bool,
     typer.Option(
@@ -67,12 +76,13 @@ def up(
     pool: PoolOption = None,
     inventory: InventoryOption = None,
     wait: WaitOption = True,
+    option: ProviderOptions = None,
 ) -> None:
     """Create (or adopt, by name) the plan's networks and machines and start them."""
     workspace = console.checked_workspace(spec_path, state_dir)
     # A dry-run writes nothing, so it must not generate the operator's key pair.
     plan = build_plan(workspace.spec) if dry_run else workspace.plan()
-    options = _options(workspace, plan, dry_run, image, uri, inventory, pool)
+    options = _options(workspace, plan, dry_run, image, uri, inventory, pool, option)
     if provider in NEEDS_SEEDS and not dry_run:
         _render_seeds(workspace, plan, options.seeds_dir.parent)
     chosen = provision.make(provider, plan, options)
@@ -92,11 +102,12 @@ def destroy(
     uri: UriOption = "qemu:///system",
     pool: PoolOption = None,
     inventory: InventoryOption = None,
+    option: ProviderOptions = None,
 ) -> None:
     """Remove what `up` made for this cluster (by planned name), and nothing else."""
     workspace = console.checked_workspace(spec_path, state_dir)
     plan = build_plan(workspace.spec)  # names and MACs do not depend on the SSH key
-    options = _options(workspace, plan, dry_run, None, uri, inventory, pool)
+    options = _options(workspace, plan, dry_run, None, uri, inventory, pool, option)
     chosen = provision.make(provider, plan, options)
     actions = chosen.destroy_actions() if dry_run else chosen.destroy()
     _print_actions(chosen, actions, dry_run)
@@ -110,8 +121,10 @@ def _options(
     uri: str,
     inventory: Path | None,
     pool: str | None,
+    option: list[str] | None = None,
 ) -> Options:
     state = workspace.state_dir.absolute()
+    extra = _extra(option or [])
     return Options(
         state_dir=state,
         seeds_dir=state / "out" / "seeds",
@@ -119,8 +132,16 @@ def _options(
         image=(image or images.default_path(plan.spec.debian_release)).absolute(),
         uri=uri,
         inventory=inventory,
-        extra={"pool": pool} if pool else {},
+        extra=extra | ({"pool": pool} if pool else {}),
     )
+
+
+def _extra(pairs: list[str]) -> dict[str, str]:
+    bad = [p for p in pairs if "=" not in p or not p.split("=", 1)[0]]
+    if bad:
+        console.error(f"--option {bad[0]!r}: write KEY=VALUE, e.g. --option domain_type=qemu")
+        raise typer.Exit(console.EXIT_INVALID)
+    return dict(p.split("=", 1) for p in pairs)
 
 
 def _render_seeds(workspace: Workspace, plan: Plan, out: Path) -> None:

@@ -22,10 +22,18 @@ _BY_SUFFIX: dict[str, Format] = {
 DEBIAN_VERSIONS = {"bookworm": 12, "trixie": 13, "forky": 14}
 
 
+# What `kubeforge image build` writes beside its image: the image is a bare file system (no boot
+# loader), booted by the hypervisor's direct kernel boot with these.
+KERNEL_SUFFIX, INITRD_SUFFIX, CMDLINE_SUFFIX = ".vmlinuz", ".initrd", ".cmdline"
+
+
 @dataclass(frozen=True)
 class Image:
     path: Path
     format: Format
+    kernel: Path | None = None  # direct kernel boot, when the image comes with one
+    initrd: Path | None = None
+    cmdline: str = ""
 
 
 def default_path(debian_release: str) -> Path:
@@ -40,7 +48,16 @@ def require(path: Path | None) -> Image:
             "no base image given; pass --image PATH to a Debian cloud image "
             "(debian-<version>-generic-amd64.qcow2 or .raw)"
         )
-    return Image(path, detect(path))
+    return Image(path, detect(path), *boot_files(path))
+
+
+def boot_files(path: Path) -> tuple[Path | None, Path | None, str]:
+    """The kernel, initrd and command line beside an image built by `kubeforge image build`."""
+    kernel, initrd = path.with_suffix(KERNEL_SUFFIX), path.with_suffix(INITRD_SUFFIX)
+    cmdline = path.with_suffix(CMDLINE_SUFFIX)
+    if not (kernel.is_file() and initrd.is_file() and cmdline.is_file()):
+        return None, None, ""
+    return kernel, initrd, cmdline.read_text().strip()
 
 
 def detect(path: Path) -> Format:

@@ -185,17 +185,44 @@ class Libvirt(Provider):
             self.uplink_cidr,
             uplink.mac,
             gateway.name,
+            dns=self.options.extra.get("uplink_dns", "on") != "off",
         )
         return docs
 
     def domain_document(self, machine: Machine, domain_type: str) -> str:
         pool = self.pool_name
         disks = [xml.DiskRef("vda", pool, self.os_volume(machine))]
-        if machine.data_disk_gb:
-            disks.append(xml.DiskRef("vdb", pool, self.data_volume(machine)))
+        if machine.data_disk is not None:  # found in the guest by its serial, never as "vdb"
+            disks.append(xml.DiskRef("vdb", pool, self.data_volume(machine),
+                                     serial=machine.data_disk.serial))
         disks.append(xml.DiskRef("sda", pool, self.seed_volume(machine), cdrom=True))
         networks = [self.network_name(n.subnet or UPLINK) for n in machine.nics]
-        return xml.domain(machine, self.plan.name, domain_type, disks, networks)
+        return xml.domain(machine, self.plan.name, domain_type, disks, networks,
+                          self.kernel_boot())
+
+    def kernel_boot(self) -> xml.KernelBoot | None:
+        """Direct kernel boot from the pool when the image came with a kernel (image build)."""
+        if self.image.kernel is None:
+            return None
+        return xml.KernelBoot(self.volume_path(self.boot_volume(images.KERNEL_SUFFIX)),
+                              self.volume_path(self.boot_volume(images.INITRD_SUFFIX)),
+                              self.image.cmdline)
+
+    def boot_volume(self, suffix: str) -> str:
+        return f"{self.plan.name}-base{suffix}"
+
+    def _boot_file_actions(self) -> list[Action]:
+        image = self.image
+        actions = []
+        for suffix, source in ((images.KERNEL_SUFFIX, image.kernel),
+                               (images.INITRD_SUFFIX, image.initrd)):
+            name = self.boot_volume(suffix)
+            if source is None or self.volume(name) is not None:
+                continue
+            document = xml.volume(name, source.stat().st_size, "bytes", "raw")
+            actions += [Action("create-volume", name, document=document),
+                        Action("upload-volume", name, document=str(source))]
+        return actions
 
     def base_document(self) -> str:
         """The base image, uploaded into the pool once: qemu reads it there, whatever the
@@ -223,11 +250,16 @@ class Libvirt(Provider):
         return docs
 
     def domain_type(self) -> str:
+        """kvm when offered, else qemu (TCG); the domain_type option asks for one."""
         if not self.connected():
-            return "kvm"
+            return self.options.extra.get("domain_type", "kvm")
         root = ET.fromstring(self.conn.getCapabilities())
         offered = {d.get("type") for d in root.iterfind("./guest/arch/domain")}
-        for kind in DOMAIN_TYPES:
+        wanted = self.options.extra.get("domain_type")
+        if wanted is not None and wanted not in offered:
+            raise ProviderError(f"domain_type {wanted}: {self.options.uri} offers only "
+                                f"{sorted(k for k in offered if k)}")
+        for kind in (wanted,) if wanted else DOMAIN_TYPES:
             if kind in offered:
                 return kind
         raise ProviderError(
@@ -261,6 +293,8 @@ class Libvirt(Provider):
             base = self.base_volume()
             upload = Action("upload-volume", base, document=str(self.image.path))
             actions[:0] = [Action("create-volume", base, document=self.base_document()), upload]
+        if actions:
+            actions[:0] = self._boot_file_actions()
         return actions
 
     def _volume_actions(self, machine: Machine) -> list[Action]:
@@ -297,6 +331,7 @@ class Libvirt(Provider):
             )
             actions += [Action("delete-volume", v) for v in volumes if self.volume(v) is not None]
         bases = [self.base_volume(fmt) for fmt in images.FORMATS]  # whichever `up` was given
+        bases += [self.boot_volume(s) for s in (images.KERNEL_SUFFIX, images.INITRD_SUFFIX)]
         actions += [Action("delete-volume", b) for b in bases if self.volume(b) is not None]
         for name in reversed(list(self.network_documents())):
             net = self.network(name)

@@ -23,6 +23,16 @@ class DiskRef:
     pool: str
     volume: str
     cdrom: bool = False
+    serial: str = ""  # the guest sees it as /dev/disk/by-id/virtio-<serial>
+
+
+@dataclass(frozen=True)
+class KernelBoot:
+    """Direct kernel boot (an image from `kubeforge image build`): paths qemu reads."""
+
+    kernel: str
+    initrd: str
+    cmdline: str
 
 
 def network_isolated(name: str, bridge: str) -> str:
@@ -33,14 +43,18 @@ def network_isolated(name: str, bridge: str) -> str:
     return _text(root)
 
 
-def network_nat(name: str, bridge: str, cidr: IPv4Network, gateway_mac: str, gateway: str) -> str:
+def network_nat(name: str, bridge: str, cidr: IPv4Network, gateway_mac: str, gateway: str,
+                dns: bool = True) -> str:
     """The gateway's uplink: NAT to the host's network; libvirt's DHCP pins the gateway's
-    address by MAC so the operator's front door is known in advance."""
+    address by MAC so the operator's front door is known in advance. `dns=False`: libvirt's
+    dnsmasq answers no DNS (and so forwards nothing), for sealed rehearsals."""
     hosts = list(cidr.hosts())
     root = ET.Element("network")
     ET.SubElement(root, "name").text = name
     ET.SubElement(root, "forward", mode="nat")
     ET.SubElement(root, "bridge", name=bridge, stp="on", delay="0")
+    if not dns:
+        ET.SubElement(root, "dns", enable="no")
     ip = ET.SubElement(root, "ip", address=str(hosts[0]), netmask=str(cidr.netmask))
     dhcp = ET.SubElement(ip, "dhcp")
     ET.SubElement(dhcp, "range", start=str(hosts[len(hosts) // 2]), end=str(hosts[-1]))
@@ -76,7 +90,8 @@ def volume(
 
 
 def domain(
-    machine: Machine, cluster: str, domain_type: str, disks: list[DiskRef], networks: list[str]
+    machine: Machine, cluster: str, domain_type: str, disks: list[DiskRef], networks: list[str],
+    kernel: KernelBoot | None = None,
 ) -> str:
     """One machine. The arch is left out: libvirt picks the host's for `hvm`."""
     root = ET.Element("domain", type=domain_type)
@@ -88,7 +103,12 @@ def domain(
     ET.SubElement(root, "vcpu").text = str(machine.cpus)
     os_el = ET.SubElement(root, "os")
     ET.SubElement(os_el, "type").text = "hvm"
-    ET.SubElement(os_el, "boot", dev="hd")
+    if kernel is None:
+        ET.SubElement(os_el, "boot", dev="hd")
+    else:
+        ET.SubElement(os_el, "kernel").text = kernel.kernel
+        ET.SubElement(os_el, "initrd").text = kernel.initrd
+        ET.SubElement(os_el, "cmdline").text = kernel.cmdline
     features = ET.SubElement(root, "features")
     ET.SubElement(features, "acpi")
     ET.SubElement(features, "apic")
@@ -107,6 +127,8 @@ def _disk(ref: DiskRef) -> ET.Element:
     ET.SubElement(disk, "driver", name="qemu", type=driver)
     ET.SubElement(disk, "source", pool=ref.pool, volume=ref.volume)
     ET.SubElement(disk, "target", dev=ref.target, bus=bus)
+    if ref.serial:
+        ET.SubElement(disk, "serial").text = ref.serial
     if ref.cdrom:  # the cidata seed
         ET.SubElement(disk, "readonly")
     return disk
