@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -11,7 +10,6 @@ from kubeforge.plan.build import build_plan
 from kubeforge.plan.findings import Finding, error, warning
 from kubeforge.spec.model import ClusterSpec
 
-LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 CONTROL_PLANE_MIN_CPUS = 2  # kubeadm preflight NumCPU
 CONTROL_PLANE_MIN_MEMORY_MB = 1700  # kubeadm preflight Mem
 
@@ -52,16 +50,10 @@ def resources(spec: ClusterSpec) -> Iterator[Finding]:
 
 
 def names(spec: ClusterSpec) -> Iterator[Finding]:
-    if not all(LABEL.match(label) and len(label) <= 63 for label in spec.domain.split(".")):
-        yield error("domain", f"{spec.domain!r} is not a DNS name (RFC 1123 labels: a-z, 0-9, '-'); "
-                    "e.g. kube.local")
-    planned: list[str] = []
-    for role, group in spec.hosts:
-        last = f"{group.name_prefix}{group.count:02d}"
-        if not LABEL.match(group.name_prefix.rstrip("-") or "-") or len(last) > 63:
-            yield error(f"hosts.{role}.name_prefix", f"{group.name_prefix!r} does not make RFC 1123 "
-                        "host names (lowercase a-z, 0-9, '-', at most 63 characters); e.g. kube-node")
-        planned += [f"{group.name_prefix}{i:02d}" for i in range(1, group.count + 1)]
+    """Host names are unique. Their grammar is the prefix's type (spec.types.HostPrefix: at most
+    50 characters, and a count of at most 1000 adds 4 digits: always a DNS label)."""
+    planned = [f"{group.name_prefix}{i:02d}"
+               for _, group in spec.hosts for i in range(1, group.count + 1)]
     for name, seen in Counter(planned).items():
         if seen > 1:
             yield error("hosts", f"host name {name} is planned {seen} times; give each group its "

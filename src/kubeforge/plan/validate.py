@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kubeforge.plan import addresses, network_rules, versions_rules
+from kubeforge.plan import addresses, network_rules, service_rules, versions_rules
 from kubeforge.plan.build import ROLE_SUBNET
 from kubeforge.plan.findings import Finding, error, warning
 from kubeforge.plan.hosts_rules import HOST_RULES
@@ -33,41 +33,17 @@ def container_runtime(spec: ClusterSpec) -> Iterator[Finding]:
                     "use containerd (the default)")
 
 
-def ssh_key(spec: ClusterSpec) -> Iterator[Finding]:
-    key = spec.ssh_public_key
-    if key is not None and not key.split(" ", 1)[0] in SSH_KEY_TYPES:
-        yield error("ssh_public_key", "not an OpenSSH public key line (ssh-ed25519 AAAA...); paste "
-                    "the content of your ~/.ssh/id_*.pub, or leave it unset to have one generated")
-
-
-SSH_KEY_TYPES = {"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-                 "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com"}
-
-
 def credentials(spec: ClusterSpec) -> Iterator[Finding]:
     given = {
         "loadbalancer.stats_password": spec.loadbalancer.stats_password,
         "storage.admin_key": spec.storage.admin_key,
         "storage.user_key": spec.storage.user_key,
     }
-    for field, value in given.items():
+    for field, secret in given.items():
+        value = secret.get_secret_value() if secret is not None else None
         if value is not None and (value.lower() in errata.WEAK_SECRETS or len(value) < 12):
             yield error(field, f"{errata.EXPLAIN[5]}; remove the key so kubeforge generates a "
                         "strong secret, or give at least 12 random characters")
-
-
-HAPROXY_UNSAFE = set(" \t\"'#\\$:")
-
-
-def stats_credentials(spec: ClusterSpec) -> Iterator[Finding]:
-    lb = spec.loadbalancer
-    for field, value in (("loadbalancer.stats_user", lb.stats_user),
-                         ("loadbalancer.stats_password", lb.stats_password or "")):
-        if set(value) & HAPROXY_UNSAFE:
-            yield error(field, "contains a character haproxy.cfg would misread (space, quote, #, "
-                        "\\, $ or :); use letters, digits and -_.+=")
-    if not lb.stats_user:
-        yield error("loadbalancer.stats_user", "empty; give a user name for the stats page")
 
 
 def dashboard(spec: ClusterSpec) -> Iterator[Finding]:
@@ -169,13 +145,12 @@ def capacity(spec: ClusterSpec) -> Iterator[Finding]:
 RULES: tuple[Rule, ...] = (
     *network_rules.NETWORK_RULES,
     *HOST_RULES,
+    *service_rules.SERVICE_RULES,
     capacity,
     *versions_rules.VERSION_RULES,
     debian_release,
     container_runtime,
-    ssh_key,
     credentials,
-    stats_credentials,
     dashboard,
     coredns,
     coredns_replicas,

@@ -38,16 +38,17 @@ def render(plan: Plan, secrets: Secrets, artifacts: list[Artifact]) -> list[Arti
 
 
 def operator_key(plan: Plan) -> str:
+    """The operator's key line(s), one per line: the spec gives one line or a list of them."""
     key = plan.spec.ssh_public_key
     if key is None:
         raise RenderError(
             "ssh_public_key: no operator SSH public key in the spec; set ssh_public_key in "
             "cluster.yaml, or let kubeforge generate a key pair by running `kubeforge render`"
         )
-    key = key.strip()
-    if not key or "\n" in key:
+    lines = [line.strip() for line in ([key] if isinstance(key, str) else key)]
+    if not all(lines) or any("\n" in line for line in lines):
         raise RenderError("ssh_public_key: must be one line (`ssh-ed25519 AAAA... comment`)")
-    return key
+    return "\n".join(lines)
 
 
 def seed(plan: Plan, machine: Machine, key: str) -> list[Artifact]:

@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kubeforge.spec import versions
+from kubeforge.spec import keys, types, versions
 
 SubnetName = Literal["mast", "node", "glus", "dmz"]
 SUBNET_NAMES: tuple[SubnetName, ...] = ("mast", "node", "glus", "dmz")
 Role = Literal["gateway", "loadbalancer", "control_plane", "worker", "gluster"]
+# Fields whose value is never shown (messages, logs, reports, diffs); a test keeps it complete.
+SECRET_FIELDS = frozenset({"stats_password", "admin_key", "user_key", "ssh_public_key"})
 
 
 class Strict(BaseModel):
@@ -54,26 +56,28 @@ class Network(Strict):
     pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
     service_cidr: IPv4Network = IPv4Network("10.96.0.0/12")
     api_vip: IPv4Address = Field(description="Virtual IP of the HAProxy pair, in the dmz subnet.")
-    api_port: int = Field(6443, ge=1, le=65535)
+    api_port: types.Port = 6443
     metallb_pool: AddressRange
-    upstream_dns: list[IPv4Address] = Field(min_length=1)
-    dhcp_lease: str = Field("12h", pattern=r"^\d+[smhd]?$|^infinite$")
+    upstream_dns: list[IPv4Address] = Field(min_length=1, max_length=8)
+    dhcp_lease: types.LeaseTime = "12h"
 
 
 class HostGroup(Strict):
-    count: int = Field(ge=0)
-    name_prefix: str = Field(min_length=1, max_length=50)
-    cpus: int = Field(ge=1)
-    memory_mb: int = Field(ge=128)
-    disk_gb: int = Field(50, ge=4)
-    data_disk_gb: int | None = Field(None, ge=1, description="Extra disk (gluster bricks).")
+    count: int = Field(ge=0, le=1000)
+    name_prefix: types.HostPrefix
+    cpus: int = Field(ge=1, le=512)
+    memory_mb: int = Field(ge=128, le=4 * 1024 * 1024, description="MB, at most 4 TiB.")
+    disk_gb: int = Field(50, ge=4, le=65536, description="GB, at most 64 TiB.")
+    data_disk_gb: int | None = Field(None, ge=1, le=65536, description="Extra disk (gluster bricks).")
     data_disks: dict[str, Annotated[str, Field(pattern=r"^/dev/disk/by-(id|path)/[^/\s]+$")]] = Field(
         default_factory=dict,
         description="Existing hosts only: each machine's data disk by its stable path, e.g. "
         "{kube-glus01: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4}. kubeforge formats that disk only "
         "if it is blank and of data_disk_gb; VMs that kubeforge creates need none.",
     )
-    packages: list[str] = Field(default_factory=list, description="Extra Debian packages.")
+    packages: list[types.DebianPackage] = Field(
+        default_factory=list, max_length=200, description="Extra Debian packages."
+    )
 
 
 class Hosts(Strict):
@@ -87,7 +91,7 @@ class Hosts(Strict):
 class Corosync(Strict):
     transport: Literal["knet", "udp", "udpu"] = "knet"
     token_ms: int = Field(
-        500, ge=200,
+        500, ge=200, le=60000,
         description="Failure detection: a lost peer is declared after token + consensus (1.2 x "
         "token). Measured on the lab: 500 ms moves the VIP in 1.5 s, 1000 ms in 3.7 s. Raise it "
         "on congested or virtualised networks where 500 ms could cause false failovers.",
@@ -97,28 +101,39 @@ class Corosync(Strict):
     mcastaddr: IPv4Address | None = Field(None, description="Only for transport udp (2019 style).")
 
 
+class Keepalived(Strict):
+    advert_ms: int = Field(
+        500, ge=50, le=25500, multiple_of=10,
+        description="VRRPv3 advertisement interval (centiseconds on the wire): the backup takes "
+        "the VIP about 3 advertisements after the last one it heard. docs/benchmarks.md has the "
+        "failover and loaded-host trade-off per value.",
+    )
+
+
 class LoadBalancer(Strict):
     vip_manager: Literal["pacemaker", "keepalived"] = "pacemaker"
     health_check: Literal["readyz", "tcp"] = "readyz"
-    backup_servers: list[str] = Field(
-        default_factory=list, description="Control-plane hosts marked `backup` (take traffic last)."
+    backup_servers: list[types.DnsLabel] = Field(
+        default_factory=list, max_length=7,
+        description="Control-plane hosts marked `backup` (take traffic last).",
     )
-    stats_port: int = Field(32700, ge=1, le=65535)
-    stats_user: str = "kubeforge"
-    stats_password: str | None = Field(None, description="Leave unset: a password is generated.")
+    stats_port: types.Port = 32700
+    stats_user: types.HaproxyWord = "kubeforge"
+    stats_password: types.Password | None = Field(None, description="Leave unset: a password is generated.")
     corosync: Corosync = Corosync()
+    keepalived: Keepalived = Keepalived()
 
 
 class Dashboard(Strict):
     kind: Literal["headlamp", "kubernetes-dashboard", "none"] = "headlamp"
     access: Literal["view", "admin"] = "view"
-    namespace: str = "kube-system"
+    namespace: types.DnsLabel = "kube-system"
 
 
 class CoreDNS(Strict):
-    replicas: int = Field(3, ge=1)
-    node_selector: dict[str, str] = Field(
-        default_factory=lambda: {"node-role.kubernetes.io/control-plane": ""}
+    replicas: int = Field(3, ge=1, le=100)
+    node_selector: dict[types.LabelKey, types.LabelValue] = Field(
+        default_factory=lambda: {"node-role.kubernetes.io/control-plane": ""}, max_length=16
     )
 
 
@@ -129,40 +144,41 @@ class Addons(Strict):
 
 
 class StorageClassSpec(Strict):
-    name: str = "gluster"
+    name: types.DnsSubdomain = "gluster"
     default: bool = True
     reclaim_policy: Literal["Delete", "Retain"] = "Retain"
 
 
 class Storage(Strict):
     backend: Literal["gluster", "none"] = "gluster"
-    replica: int = Field(3, ge=1)
-    volume: str = Field("kube", pattern=r"^[a-zA-Z0-9_-]+$")
-    rest_url: str | None = Field(
+    replica: int = Field(3, ge=1, le=16)
+    volume: types.GlusterVolume = "kube"
+    rest_url: types.HttpUrl | None = Field(
         None, description="Storage management API URL; use a Service name, never a pod IP."
     )
-    admin_key: str | None = Field(None, description="Leave unset: a key is generated.")
-    user_key: str | None = Field(None, description="Leave unset: a key is generated.")
+    admin_key: types.Password | None = Field(None, description="Leave unset: a key is generated.")
+    user_key: types.Password | None = Field(None, description="Leave unset: a key is generated.")
     storage_class: StorageClassSpec = StorageClassSpec()
 
 
 class ClusterSpec(Strict):
-    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
-    domain: str = "kube.local"
+    name: types.ClusterName
+    domain: types.DomainName = "kube.local"
     kubernetes_version: versions.KubernetesVersion = Field(
         versions.KUBERNETES_DEFAULT, pattern=r"^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$",
         description='Quoted: "1.37" (newest patch of that minor) or "1.37.2"; see `kubeforge versions`.',
     )
-    debian_release: str = versions.DEBIAN_DEFAULT
+    debian_release: types.DebianRelease = versions.DEBIAN_DEFAULT
     container_runtime: Literal["containerd", "docker"] = "containerd"
     containerd_source: Literal["docker", "debian"] = Field(
         "docker", description="docker: containerd.io (2.x) from Docker's apt repository, as the "
         "reference deck installs it; debian: the Debian release's own containerd (trixie: 1.7, "
         "which Kubernetes supports only up to 1.35).",
     )
-    admin_user: str = Field("debian", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
-    ssh_public_key: str | None = Field(
-        None, description="Operator's SSH public key; unset: kubeforge generates a key pair."
+    admin_user: types.UnixUser = "debian"
+    ssh_public_key: keys.PublicKeys | None = Field(
+        None, description="Operator's SSH public key line, or a list of them; unset: kubeforge "
+        "generates a key pair."
     )
     image_preinstalled: bool = Field(
         False, description="The base image already holds every role package (golden image, lab): "
