@@ -4,6 +4,12 @@ resources: kubernetes-validate knows only built-in kinds.
 Transcribed (descriptions dropped) from metallb/metallb, read with the search tool:
 - config/crd/bases/metallb.io_ipaddresspools.yaml @ 6b4b54fb63544eade6080b60c0d5744e1ba44166
 - config/crd/bases/metallb.io_l2advertisements.yaml @ 645de157e9680a6045536bc851795f216a025e9d
+Re-checked for v0.16.1 (December 2026) field by field against the Go types the CRDs are generated
+from, the newest versions the index holds: api/v1beta1/ipaddresspool_types.go @
+999899bc555ae260501b9c4901e5be0cfe106921 and api/v1beta1/l2advertisement_types.go @
+780fd283813bebe2a2da7a4f17e1c99882f3f475: the same spec fields (IPAddressPool's status gained
+address counts, which kubeforge never writes). The files at the v0.16.1 tag itself are not in the
+index reachable here; docs/versions.md lists this as the first thing to re-read on a bump.
 """
 
 from __future__ import annotations

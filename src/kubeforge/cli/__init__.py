@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kubeforge.cli import apply, console, demo, lab, spec_cmds, up
+from kubeforge.cli import apply, console, demo, lab, spec_cmds, up, versions
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ spec_cmds.register(app)
 app.command()(up.up)
 app.command()(up.destroy)
 app.command()(apply.apply)
+app.command()(versions.versions)
 app.add_typer(lab.app, name="lab")
 app.add_typer(demo.app, name="demo")
 

@@ -12,7 +12,7 @@ from html import escape
 from typing import Protocol
 
 from kubeforge.plan.model import Plan
-from kubeforge.report import diagram, tables
+from kubeforge.report import diagram, tables, versions
 
 STYLE = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #0f172a;
@@ -64,6 +64,8 @@ def page(plan: Plan, findings: Sequence[FindingLike]) -> str:
             _table(tables.HOST_COLUMNS, tables.host_rows(plan)),
             '<h2 id="network">Network</h2>',
             _table(("Item", "Value"), tables.network_rows(plan)),
+            '<h2 id="versions">Versions</h2>',
+            _table(versions.COLUMNS, versions.rows(plan.spec)),
         )
     )
     return (

@@ -14,7 +14,6 @@ from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases.base import Phase, files, sysctl_loads, under
 from kubeforge.render import nodes
-from kubeforge.spec import versions
 
 KUBE_PACKAGES = ("kubelet", "kubeadm", "kubectl")
 FETCH = ("python3 -c 'import sys,urllib.request; "
@@ -35,7 +34,7 @@ class NodePrereqs(Phase):
         version = ctx.plan.spec.kubernetes_version
         source = under(rendered, nodes.APT_SOURCE)
         runtime = _containerd_source(ctx, rendered)
-        ops = [m.packages(*_role_packages(ctx, machine.packages)), m.directory("/etc/apt/keyrings"), *runtime,
+        ops = [m.packages(*nodes.role_packages(ctx.plan.spec, machine.packages)), m.directory("/etc/apt/keyrings"), *runtime,
                *[op for op in rendered if op not in runtime],
                m.command("modules", "modprobe overlay && modprobe br_netfilter",
                          unless="test -d /sys/module/overlay && test -d /sys/module/br_netfilter"),
@@ -65,10 +64,3 @@ def _containerd_source(ctx: Context, rendered: list[m.Op]) -> list[m.Op]:
             m.command("docker-apt-update", "apt-get update -q", on_change=source),
             m.packages(nodes.containerd_package(ctx.plan.spec))]
 
-
-def _role_packages(ctx: Context, names: tuple[str, ...]) -> list[str]:
-    """Without Debian's containerd when containerd.io replaces it: asking for both would swap
-    them back and forth on every apply (containerd.io conflicts with containerd)."""
-    if not nodes.uses_docker_repository(ctx.plan.spec):
-        return list(names)
-    return [name for name in names if name != versions.containerd_package("debian")]
