@@ -60,11 +60,11 @@ def main() -> None:
     before = seeds.lab_plan(spec)
     after = seeds.lab_plan(with_workers(spec, spec.hosts.worker.count + 1))
     try:
-        lifecycle.up(before, seeds.render_seeds(before), paths)
+        lifecycle.up(before, seeds.render_seeds(before), paths, identity=ws.ssh_key_path)
         full = apply(ws, before, paths)
         gateway = apply(ws, after, paths, ("gateway",))
         start = time.monotonic()
-        lifecycle.up(after, seeds.render_seeds(after), paths)
+        lifecycle.up(after, seeds.render_seeds(after), paths, identity=ws.ssh_key_path)
         machine = time.monotonic() - start
         added = apply(ws, after, paths)
     finally:

@@ -31,9 +31,10 @@ from kubeforge.workspace import Workspace
 PREFIX = "kfb"  # its own namespaces: runs beside a lab that is already up (`kf-*`)
 
 
-def one_run(plan: Plan, lab_seeds: seeds.Seeds, paths: LabPaths) -> tuple[float, dict[str, float]]:
+def one_run(plan: Plan, lab_seeds: seeds.Seeds, paths: LabPaths,
+            identity: Path) -> tuple[float, dict[str, float]]:
     start = time.monotonic()
-    lifecycle.up(plan, lab_seeds, paths)
+    lifecycle.up(plan, lab_seeds, paths, identity=identity)
     elapsed = time.monotonic() - start
     time.sleep(5)  # let first-boot stragglers settle before measuring memory
     memory = metrics.memory_mb(Record.load(paths.record))
@@ -59,12 +60,12 @@ def main() -> None:
             start = time.monotonic()
             base.ensure(cold_paths, release)
             build = time.monotonic() - start
-            boot, _ = one_run(plan, lab_seeds, cold_paths)
+            boot, _ = one_run(plan, lab_seeds, cold_paths, workspace.ssh_key_path)
             cold = (build, boot)
             print(f"cold: base tree {build:.0f} s + boot {boot:.1f} s")
         paths = LabPaths(cache=LabPaths.default().cache, state=scratch / "lab", prefix=PREFIX)
         base.ensure(paths, release)
-        warm = [one_run(plan, lab_seeds, paths) for _ in range(args.warm_runs)]
+        warm = [one_run(plan, lab_seeds, paths, workspace.ssh_key_path) for _ in range(args.warm_runs)]
         for seconds, _ in warm:
             print(f"warm: {seconds:.1f} s")
         memory = warm[-1][1]

@@ -219,7 +219,7 @@ def lab_measure(repeat: int, work: Path | None, keep: bool
     ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
                   kubernetes_binaries=False)
     try:
-        lifecycle.up(plan, seeds.render_seeds(plan), paths)
+        lifecycle.up(plan, seeds.render_seeds(plan), paths, identity=ws.ssh_key_path)
         reach = inventory.from_handoff(plan, provision_lab.handoff(plan, paths))
         phases = [p for p in all_phases() if p.name in ("preflight", "reachable", *LAB_PHASES)]
 

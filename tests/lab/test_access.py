@@ -19,15 +19,14 @@ def test_ssh_to_the_gateway_over_its_uplink(lab: Lab) -> None:
     assert done.stdout.split() == [lab.plan.gateway.name, "root-ok"]
 
 
-def test_ssh_through_the_gateway_to_every_machine(gateway_serving: Lab) -> None:
-    for machine in gateway_serving.plan.machines:
-        done = gateway_serving.ssh(machine.name, "hostname")
+def test_ssh_through_the_gateway_to_every_machine(lab: Lab) -> None:
+    for machine in lab.plan.machines:
+        done = lab.ssh(machine.name, "hostname")
         assert done.returncode == 0, (machine.name, done.stderr)
         assert done.stdout.strip() == machine.name
 
 
-def test_asyncssh_over_a_socket_from_the_operator_namespace(gateway_serving: Lab) -> None:
-    lab = gateway_serving
+def test_asyncssh_over_a_socket_from_the_operator_namespace(lab: Lab) -> None:
     master = lab.plan.by_role("control_plane")[0]
     route = access.route(lab.plan, master.name, lab.workspace.ssh_key_path, lab.paths)
     jump_route = route.jump

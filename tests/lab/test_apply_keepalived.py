@@ -58,7 +58,8 @@ class KeepalivedLab:
 def kfk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeepalivedLab]:
     lab = KeepalivedLab(tmp_path_factory.mktemp("keepalived"))
     try:
-        lifecycle.up(lab.plan, seeds.render_seeds(lab.plan), lab.paths)
+        lifecycle.up(lab.plan, seeds.render_seeds(lab.plan), lab.paths,
+                     identity=lab.ws.ssh_key_path)
         lab.apply()
         yield lab
     finally:

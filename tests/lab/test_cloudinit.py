@@ -3,10 +3,19 @@ provider puts on the cidata ISO): hostname, admin user and key, network config b
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 
 import pytest
+from rich.console import Console
 
+from kubeforge.bootstrap import engine, inventory
+from kubeforge.bootstrap.context import Context
+from kubeforge.bootstrap.output import NO_CHANGES
+from kubeforge.bootstrap.runner import Options, Selection
+from kubeforge.provision import lab as provision_lab
+from kubeforge.render import bundle
 from tests.lab.conftest import Lab, operator_public_key
 
 pytestmark = pytest.mark.lab
@@ -51,8 +60,8 @@ def test_gateway_has_its_static_addresses(lab: Lab) -> None:
             assert f" {nic.address}/{nic.prefix_len} " in shown
 
 
-def test_every_machine_gets_its_planned_address_from_the_gateway(gateway_serving: Lab) -> None:
-    lab = gateway_serving
+def test_every_machine_gets_its_planned_address_from_the_gateway(lab: Lab) -> None:
+    """Right after `lab up`, before any apply: the gateway serves DHCP from its first boot."""
     for machine in lab.plan.machines:
         if machine.role == "gateway":
             continue
@@ -62,8 +71,23 @@ def test_every_machine_gets_its_planned_address_from_the_gateway(gateway_serving
         assert str(lab.plan.subnets[machine.subnet].gateway) in route
 
 
-def test_machines_resolve_cluster_names_through_the_gateway(gateway_serving: Lab) -> None:
-    lab = gateway_serving
+def test_machines_resolve_cluster_names_through_the_gateway(lab: Lab) -> None:
     first, second = lab.plan.by_role("gluster")[:2]
     shown = lab.out(first.name, f"getent hosts {second.fqdn}")
     assert shown.split()[0] == str(second.address)
+
+
+def test_gateway_phase_finds_what_the_seed_installed_converged(lab: Lab) -> None:
+    """The seed wrote the same bytes and started the same services as the gateway phase, so
+    a dry-run of that phase right after `lab up` has nothing to do."""
+    secrets = lab.workspace.secrets()
+    ctx = Context(lab.plan, tuple(bundle.render_all(lab.plan, secrets)), secrets,
+                  kubernetes_binaries=False)
+    reach = inventory.from_handoff(lab.plan, provision_lab.handoff(lab.plan, lab.paths))
+    out = io.StringIO()
+    asyncio.run(engine.apply(ctx, reach, lab.workspace.state_dir,
+                             Options(dry_run=True, selection=Selection(("gateway",))),
+                             Console(file=out, width=200, color_system=None)))
+    assert NO_CHANGES in out.getvalue(), out.getvalue()
+    assert lab.out(lab.plan.gateway.name, "systemctl is-active dnsmasq nftables").split() == [
+        "active", "active"]

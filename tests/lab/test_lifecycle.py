@@ -13,7 +13,7 @@ pytestmark = pytest.mark.lab
 
 def test_up_again_changes_nothing(lab: Lab) -> None:
     before = Record.load(lab.paths.record).made
-    lifecycle.up(lab.plan, {}, lab.paths)  # no seeds needed: nothing is booted again
+    lifecycle.up(lab.plan, {}, lab.paths, identity=lab.workspace.ssh_key_path)  # no seeds needed: nothing is booted again
     assert Record.load(lab.paths.record).made == before
 
 
@@ -31,7 +31,8 @@ def test_grown_lab_boots_only_the_machine_added_to_the_plan(lab: Lab) -> None:
     worker = spec.hosts.worker.model_copy(update={"count": spec.hosts.worker.count + 1})
     bigger = seeds.lab_plan(spec.model_copy(
         update={"hosts": spec.hosts.model_copy(update={"worker": worker})}))
-    lifecycle.up(bigger, seeds.render_seeds(bigger), lab.paths)
+    lifecycle.up(bigger, seeds.render_seeds(bigger), lab.paths,
+                 identity=lab.workspace.ssh_key_path)
     grown = Record.load(lab.paths.record)
     assert {name: grown.process(f"nspawn:{name}").pid for name in pids} == pids  # type: ignore[union-attr]
     ready = {s.name: s.ready for s in lifecycle.status(bigger, lab.paths)}

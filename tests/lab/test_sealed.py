@@ -39,9 +39,8 @@ def test_stub_resolver_knows_no_outside_name(lab: Lab) -> None:
 
 
 def test_gateway_dnsmasq_answers_lab_names_and_forwards_only_to_the_stub(
-    gateway_serving: Lab,
+    lab: Lab,
 ) -> None:
-    lab = gateway_serving
     master = lab.plan.by_role("control_plane")[0]
     gateway = lab.plan.gateway.name
     dns = lab.plan.subnets["mast"].gateway

@@ -13,8 +13,7 @@ from tests.lab.conftest import Lab
 pytestmark = pytest.mark.lab
 
 
-def test_standin_answers_over_tls_from_the_gateway(gateway_serving: Lab) -> None:
-    lab = gateway_serving
+def test_standin_answers_over_tls_from_the_gateway(lab: Lab) -> None:
     gateway = lab.plan.gateway.name
     for master in lab.plan.by_role("control_plane"):
         url = f"https://{master.address}:6443"

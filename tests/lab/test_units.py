@@ -57,6 +57,6 @@ def test_lab_commands_say_they_need_root(monkeypatch: pytest.MonkeyPatch, tmp_pa
     plan = build_plan(default.default_spec())
     paths = LabPaths(cache=tmp_path, state=tmp_path / "state")
     with pytest.raises(LabError, match="needs root.*sudo kubeforge lab"):
-        lifecycle.up(plan, {}, paths)
+        lifecycle.up(plan, {}, paths, identity=tmp_path / "no-key")
     with pytest.raises(LabError, match="needs root"):
         lifecycle.down(paths)

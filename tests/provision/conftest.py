@@ -11,11 +11,25 @@ import pytest
 
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
-from kubeforge.provision.base import Options
+from kubeforge.provision.base import Endpoint, Options, Provider
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
+from tests.provision.fake_login import FakeMachines
 
 HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def fake_logins(monkeypatch: pytest.MonkeyPatch) -> FakeMachines:
+    """Readiness logs in by SSH; no machine runs here: every provider test gets FAKE logins
+    (machines ready at the first probe unless a test says otherwise)."""
+    machines = FakeMachines()
+
+    def runner(self: Provider, endpoints: dict[str, Endpoint]) -> object:
+        return machines.runner
+
+    monkeypatch.setattr(Provider, "login_runner", runner)
+    return machines
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +12,7 @@ from kubeforge.errors import ProviderError
 from kubeforge.plan.model import Plan
 from kubeforge.provision import existing
 from kubeforge.provision.base import Options
-
-
-@pytest.fixture
-def sshd_banner() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that greets like sshd (what wait_for_ssh looks for)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                client, _ = server.accept()
-            except OSError:
-                continue
-            with client:
-                client.sendall(b"SSH-2.0-OpenSSH_9.2p1 fake-for-tests\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+from tests.provision.fake_login import FakeMachines
 
 
 def _write(path: Path, plan: Plan, gateway_port: int = 22, drop: str = "", extra: str = "") -> Path:
@@ -94,20 +68,29 @@ def test_missing_inventory_says_how_to_fix_it(plan: Plan, options: Options) -> N
         existing.Existing(plan, options)
 
 
-def test_wait_for_ssh_reads_the_banner_of_direct_hosts(
-    plan: Plan, options: Options, tmp_path: Path, sshd_banner: int
+def test_wait_for_ssh_waits_until_every_machine_takes_a_login(
+    plan: Plan, options: Options, tmp_path: Path, fake_logins: FakeMachines
 ) -> None:
-    opts = dataclasses.replace(options, inventory=_write(tmp_path / "inv.yaml", plan, sshd_banner))
-    endpoints = existing.Existing(plan, opts).wait_for_ssh(timeout=10)
-    assert endpoints["kube-gate01"].port == sshd_banner
+    """Refused, then "System is booting up", then ready: each host is asked again until it
+    is ready, and the user hears which host is waited for and why."""
+    fake_logins.refused, fake_logins.booting = 1, 1
+    opts = dataclasses.replace(options, inventory=_write(tmp_path / "inv.yaml", plan, 2222))
+    provider = existing.Existing(plan, opts)
+    heard: list[str] = []
+    provider.progress = lambda verdict: heard.append(f"{verdict.host}: {verdict.reason}")
+    endpoints = provider.wait_for_ssh(timeout=30)
+    assert endpoints["kube-gate01"].port == 2222
+    assert all(fake_logins.probes.count(m.name) == 3 for m in plan.machines)
+    assert "kube-mast01: no SSH login yet: ssh: connect to host kube-mast01 port 22: " \
+           "Connection refused" in heard
+    assert any(line.startswith("kube-node01:") and "booting up" in line for line in heard)
 
 
-def test_wait_for_ssh_gives_up_with_the_host_named(
-    plan: Plan, options: Options, tmp_path: Path
+def test_wait_for_ssh_gives_up_naming_each_host_and_why(
+    plan: Plan, options: Options, tmp_path: Path, fake_logins: FakeMachines
 ) -> None:
-    closed = socket.create_server(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there now
-    opts = dataclasses.replace(options, inventory=_write(tmp_path / "inv.yaml", plan, port))
-    with pytest.raises(ProviderError, match="kube-gate01: no SSH server answered"):
-        existing.Existing(plan, opts).wait_for_ssh(timeout=0.5)
+    fake_logins.refused = 1000
+    opts = dataclasses.replace(options, inventory=_write(tmp_path / "inv.yaml", plan, 2222))
+    with pytest.raises(ProviderError, match="(?s)not ready after 1 s.*kube-gate01: no SSH "
+                       "login yet: .*Connection refused"):
+        existing.Existing(plan, opts).wait_for_ssh(timeout=1)

@@ -18,6 +18,7 @@ from kubeforge.errors import ProviderError
 from kubeforge.plan.model import Plan
 from kubeforge.provision.base import Options
 from kubeforge.provision.libvirt import Libvirt
+from tests.provision.fake_login import FakeMachines
 
 libvirt = pytest.importorskip("libvirt")
 TEST_URI = "test:///default"
@@ -172,6 +173,18 @@ def test_uplink_overlapping_the_spec_is_refused(plan: Plan, lv_options: Options)
     clash = dataclasses.replace(lv_options, extra={"uplink_cidr": "192.168.200.0/24"})
     with pytest.raises(ProviderError, match="overlaps 192.168.0.0/16"):
         Libvirt(plan, clash)
+
+
+def test_up_starts_the_gateway_first_and_the_others_once_it_takes_a_login(
+    plan: Plan, lv_options: Options, conn: Any, fake_logins: FakeMachines
+) -> None:
+    active_at_probe: list[set[str]] = []
+    fake_logins.before_probe = lambda host: active_at_probe.append(
+        {m.name for m in plan.machines if conn.lookupByName(m.name).isActive()})
+    Libvirt(plan, lv_options, conn).up()
+    assert fake_logins.probes == [plan.gateway.name]
+    assert active_at_probe == [{plan.gateway.name}]
+    assert all(conn.lookupByName(m.name).isActive() for m in plan.machines)
 
 
 @pytest.mark.skipif(

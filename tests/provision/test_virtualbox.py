@@ -20,6 +20,7 @@ from kubeforge.plan.model import Plan
 from kubeforge.provision import virtualbox
 from kubeforge.provision.base import Options
 from tests.provision import vbox_flags
+from tests.provision.fake_login import FakeMachines
 
 GOLDEN = Path(__file__).parent / "golden" / "virtualbox-default-dry-run.txt"
 IMAGE = "/srv/images/debian-13-generic-amd64.qcow2"
@@ -214,3 +215,19 @@ def test_parsers_read_vboxmanage_output() -> None:
     assert info["description"] == 'say "hi"'
     dvds = "UUID:           1-2\nState:          created\nLocation:       /s/kube-gate01/cidata.iso\n\n"
     assert virtualbox.parse_locations(dvds) == ["/s/kube-gate01/cidata.iso"]
+
+
+def test_up_starts_the_gateway_first_and_the_others_once_it_takes_a_login(
+    small_plan: Plan, options: Options, fake_vbox: Path, fake_logins: FakeMachines
+) -> None:
+    """The gateway serves DHCP from its seed: the others must not boot before it is ready."""
+    started_at_probe: list[list[str]] = []
+    fake_logins.booting = 2
+    fake_logins.before_probe = lambda host: started_at_probe.append(
+        [c[1] for c in _calls(fake_vbox) if c[0] == "startvm"])
+    virtualbox.VirtualBox(small_plan, options).up()
+    gateway = small_plan.gateway.name
+    assert fake_logins.probes == [gateway] * 3  # up waits for the gateway alone
+    assert all(started == [gateway] for started in started_at_probe)
+    starts = [c[1] for c in _calls(fake_vbox) if c[0] == "startvm"]
+    assert starts[0] == gateway and sorted(starts) == sorted(m.name for m in small_plan.machines)

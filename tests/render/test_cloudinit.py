@@ -5,6 +5,7 @@ Regenerate the golden files after an intended change with KUBEFORGE_UPDATE_GOLDE
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import io
@@ -22,7 +23,7 @@ import yaml
 from kubeforge.errors import RenderError
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
-from kubeforge.render import cloudinit, iso
+from kubeforge.render import cloudinit, gateway, iso
 from kubeforge.render.artifact import Artifact
 from kubeforge.spec.default import default_spec
 from kubeforge.spec.model import ClusterSpec
@@ -168,6 +169,28 @@ def test_preinstalled_image_installs_nothing() -> None:
             assert "packages" not in data and data["package_update"] is False
 
 
+def test_gateway_seed_writes_the_gateway_phase_files_byte_for_byte(
+    plan: Plan, seeds: dict[str, Artifact]
+) -> None:
+    """What lets the gateway serve DHCP/DNS from its first boot, and the gateway phase then
+    find it converged: the same paths, modes and bytes as the rendered gateway files."""
+    data = yaml.safe_load(_text(seeds, plan.gateway.name, "user-data"))
+    written = {f["path"]: (f["permissions"], base64.b64decode(f["content"])) for f in data["write_files"]}
+    rendered = {a.target: (f"0{a.mode:o}", a.content) for a in gateway.files(plan)}
+    assert written == rendered and "/etc/dnsmasq.d/kubeforge-dhcp.conf" in written
+    assert all(f["defer"] is True and f["owner"] == "root:root" for f in data["write_files"])
+    commands = " ; ".join(data["runcmd"])
+    assert "systemctl restart dnsmasq" in commands and "systemctl restart nftables" in commands
+    assert "sysctl -q -p /etc/sysctl.d/10-kubeforge-gateway.conf" in commands
+
+
+def test_only_the_gateway_seed_configures_services(plan: Plan, seeds: dict[str, Artifact]) -> None:
+    for machine in plan.machines:
+        if machine.role != "gateway":
+            data = yaml.safe_load(_text(seeds, machine.name, "user-data"))
+            assert "write_files" not in data and "runcmd" not in data, machine.name
+
+
 def test_no_secret_reaches_a_seed(seeds: dict[str, Artifact]) -> None:
     for artifact in seeds.values():
         for value in SECRETS.values():
@@ -233,6 +256,28 @@ def test_cloud_init_accepts_every_user_data(seed_dir: Path) -> None:
         assert result.returncode == 0 and "Valid cloud-config" in result.stdout, (
             result.stdout + result.stderr
         )
+
+
+# cloud-init's own write_files decoding (its module code, under the system python).
+_WRITE_FILES = """
+import json, sys, yaml
+from cloudinit.config import cc_write_files as wf
+out = {}
+for entry in yaml.safe_load(open(sys.argv[1]))["write_files"]:
+    data = wf.extract_contents(entry["content"], wf.canonicalize_extraction(entry["encoding"]))
+    out[entry["path"]] = data.hex()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.checkers
+def test_cloud_init_decodes_the_gateway_files_byte_for_byte(plan: Plan, seed_dir: Path) -> None:
+    result = subprocess.run(
+        [_tool(SYSTEM_PYTHON), "-c", _WRITE_FILES, str(seed_dir / plan.gateway.name / "user-data")],
+        capture_output=True, text=True, check=True,
+    )
+    decoded = {path: bytes.fromhex(data) for path, data in json.loads(result.stdout).items()}
+    assert decoded == {a.target: a.content for a in gateway.files(plan)}
 
 
 # Runs under the system python, where Debian's cloud-init lives; prints what cloud-init understood.

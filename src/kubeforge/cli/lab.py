@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from kubeforge import readiness
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.lab import access, lifecycle, seeds, sh
@@ -34,16 +35,22 @@ def up(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every machine.")] = 300.0,
 ) -> None:
     """Build the base tree if needed, make the networks, boot every machine. Idempotent."""
-    _, plan = _plan(spec, state)
+    workspace, plan = _plan(spec, state)
     sh.require_root()
-    lifecycle.up(plan, seeds.render_seeds(plan), timeout=timeout)
+    lifecycle.up(plan, seeds.render_seeds(plan), timeout=timeout,
+                 identity=workspace.ssh_key_path, progress=_waiting)
     _print_status(plan)
     console.out.print(
         "Control-plane machines run [bold]kubeforge-apiserver-standin[/] on :6443 "
         "(TLS, /healthz, /readyz): a stand-in for the load balancer to check, [bold]not "
-        "Kubernetes[/]. Other machines get their addresses by DHCP once the gateway serves it "
-        "(`kubeforge apply`)."
+        "Kubernetes[/]. The gateway serves DHCP and DNS from its first boot (its cloud-init "
+        "seed); every machine above took a login by the operator route."
     )
+
+
+def _waiting(verdict: readiness.Verdict) -> None:
+    console.err.print(f"waiting for {verdict.host}: {verdict.reason}", highlight=False,
+                      markup=False)
 
 
 @app.command()
@@ -55,7 +62,7 @@ def down() -> None:
 
 @app.command()
 def status(spec: SpecOption = None, state: StateOption = None) -> None:
-    """Show each machine: running, ready (cloud-init done, sshd answering)."""
+    """Show each machine: running, ready (booted, logins open, cloud-init done, sshd answering)."""
     _, plan = _plan(spec, state)
     _print_status(plan)
 

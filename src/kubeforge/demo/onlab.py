@@ -54,7 +54,8 @@ class DemoLab:
                     lab.console.print(f"{machine.name} is off (an interrupted demo?): "
                                       "switching it on")
                     power.power_on(lab, machine.name)
-        lifecycle.up(plan, seeds.render_seeds(plan), paths, timeout)
+        lifecycle.up(plan, seeds.render_seeds(plan), paths, timeout,
+                     identity=workspace.ssh_key_path)
         return lab
 
     def argv(self, host: str, command: str) -> list[str]:

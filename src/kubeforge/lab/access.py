@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubeforge import netns_socket
+from kubeforge import netns_socket, readiness
 from kubeforge.errors import LabError
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.topology import INTERNET_UPLINK_LEASE, OPERATOR_NS
@@ -35,21 +35,13 @@ class Route:
     netns: str = OPERATOR_NS  # where SSH connections start
     port: int = SSH_PORT
 
-    def ssh_options(self) -> list[str]:
-        return ["-i", str(self.identity), "-o", "IdentitiesOnly=yes",
-                "-o", f"UserKnownHostsFile={self.known_hosts}",
-                "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=10", "-p", str(self.port)]
-
     def ssh_argv(self, command: list[str] | None = None) -> list[str]:
-        """OpenSSH argv, run from the operator namespace, jumping through the gateway."""
-        argv = ["ip", "netns", "exec", self.netns, "ssh", *self.ssh_options()]
-        if self.jump is not None:
-            # Not -J: OpenSSH does not pass -i/-o options to the jump connection.
-            inner = " ".join(["ssh", *self.jump.ssh_options(), "-W", "%h:%p",
-                              f"{self.jump.user}@{self.jump.address}"])
-            argv += ["-o", f"ProxyCommand={inner}"]
-        return [*argv, f"{self.user}@{self.address}", *(command or [])]
+        """OpenSSH argv, run from the operator namespace, jumping through the gateway
+        (`kubeforge.readiness.OpenSSH`: the same argv every provider's readiness uses)."""
+        ssh = readiness.OpenSSH(self.identity, self.known_hosts)
+        jump = (self.jump.user, self.jump.address, self.jump.port) if self.jump else None
+        argv = ssh.argv(self.user, self.address, self.port, command or [], jump)
+        return ["ip", "netns", "exec", self.netns, *argv]
 
     def connect(self, timeout: float = 10.0) -> socket.socket:
         """A TCP socket to the first hop (the gateway's sshd), opened in the operator namespace:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import time
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubeforge import readiness
 from kubeforge.errors import LabError
-from kubeforge.lab import base, disks, internet, machine, netns, sh, standin, topology
+from kubeforge.lab import access, base, disks, internet, machine, netns, sh, standin, topology
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.lab.seeds import Seeds
@@ -26,17 +28,35 @@ class MachineStatus:
     ready: bool
 
 
-def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float = 300.0) -> Record:
-    """Build what is missing and boot every machine; return when all are ready. Idempotent."""
+Progress = Callable[[readiness.Verdict], None]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What `up` waits with: the operator's key (readiness is a login by the operator's
+    route), how long, and who hears which machine it is waiting for and why."""
+
+    identity: Path
+    timeout: float = 300.0
+    progress: Progress | None = None
+
+
+def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float = 300.0, *,
+       identity: Path, progress: Progress | None = None) -> Record:
+    """Build what is missing and boot the gateway, then, once it is ready (it serves DHCP and
+    DNS from its seed), every other machine; return when all are ready: an SSH login with
+    `identity` by the operator's route works and each has left boot. Idempotent."""
     sh.require_root()
     paths = paths or LabPaths.default()
+    waiting = Waiting(identity, timeout, progress)
     topo = topology.from_plan(plan, paths.prefix)
     record = Record.load(paths.record)
     if record.made and all(s.ready for s in status(plan, paths)):
+        wait_ready(paths, plan, [m.name for m in topo.machines], record, waiting)
         return record
     added = _added_machines(plan, topo, paths) if record.made else []
     if added:
-        return _grow(paths, plan, topo, record, added, seeds, timeout)
+        return _grow(paths, plan, topo, record, added, seeds, waiting)
     if record.made:
         down(paths)  # half up (crash, reboot): start from nothing rather than guess
         record = Record(paths.record)
@@ -48,9 +68,12 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
     # `lab exec` and the console logs; `lab down` or the next `lab up` removes it.
     _networks(topo, record)
     internet.start_dnsmasq(paths, topo, record)
-    for lab_machine in topo.machines:
-        _boot(paths, plan, lab_machine, tree, seeds, record)
-    wait_ready(paths, topo, record, timeout)
+    # The gateway first: the others take their addresses from its dnsmasq as they boot.
+    first = [m for m in topo.machines if m.name == topo.gateway]
+    for group in (first, [m for m in topo.machines if m not in first]):
+        for lab_machine in group:
+            _boot(paths, plan, lab_machine, tree, seeds, record)
+        wait_ready(paths, plan, [m.name for m in group], record, waiting)
     return record
 
 
@@ -64,14 +87,14 @@ def _added_machines(plan: Plan, topo: Topology, paths: LabPaths) -> list[LabMach
 
 
 def _grow(paths: LabPaths, plan: Plan, topo: Topology, record: Record, added: list[LabMachine],
-          seeds: Seeds, timeout: float) -> Record:
+          seeds: Seeds, waiting: Waiting) -> Record:
     tree = base.ensure(paths, record.release or plan.spec.debian_release)
     for lab_machine in added:
         netns.add(lab_machine.netns, record)
         for cable in lab_machine.cables:
             netns.add_cable(lab_machine.netns, cable)
         _boot(paths, plan, lab_machine, tree, seeds, record)
-    wait_ready(paths, topo, record, timeout)
+    wait_ready(paths, plan, [m.name for m in added], record, waiting)
     return record
 
 
@@ -112,32 +135,53 @@ def _boot(paths: LabPaths, plan: Plan, lab_machine: LabMachine, tree: Path, seed
     machine.start(paths, lab_machine, merged, record, [disk] if disk else [])
 
 
-def wait_ready(paths: LabPaths, topo: Topology, record: Record, timeout: float) -> None:
-    pending = {m.name: m for m in topo.machines}
-    deadline = time.monotonic() + timeout
-    while pending:
-        for name, lab_machine in list(pending.items()):
-            made = record.process(f"nspawn:{name}")
-            if made is None or not machine.alive(made):
-                log = paths.machine_dir(name) / "console.log"
-                raise LabError(f"machine {name} stopped while booting; see {log}")
-            if _ready(paths, topo, lab_machine):
-                del pending[name]
-        if pending and time.monotonic() > deadline:
-            raise LabError(f"not ready after {timeout:.0f} s (cloud-init done + sshd): "
-                           f"{', '.join(sorted(pending))}; see {paths.state}/machines/*/console.log")
-        time.sleep(0.5)
+def wait_ready(paths: LabPaths, plan: Plan, hosts: list[str], record: Record,
+               waiting: Waiting) -> None:
+    """Until each of `hosts` passes `kubeforge.readiness` by the operator's route (operator
+    namespace -> gateway uplink -> ProxyJump), as the engine and a person will reach it."""
+    topo = topology.from_plan(plan, paths.prefix)
+
+    def login(host: str, command: str) -> list[str]:
+        return access.route(plan, host, waiting.identity, paths).ssh_argv([command])
+
+    by_login = readiness.login_probe(login)
+
+    def probe(host: str) -> readiness.Verdict:
+        lab_machine = topo.machine(host)
+        made = record.process(f"nspawn:{host}")
+        if made is None or not machine.alive(made):
+            log = paths.machine_dir(host) / "console.log"
+            return readiness.Verdict(host, False, f"stopped while booting; see {log}", final=True)
+        if not _ready(paths, topo, lab_machine):  # cheap, local: no SSH attempt before it
+            return readiness.Verdict(host, False, "cloud-init running or sshd not answering yet")
+        return by_login(host)
+
+    pending = readiness.wait(hosts, probe, waiting.timeout, waiting.progress,
+                             interval=0.5, longest=2.0)
+    if pending:
+        raise LabError(f"not ready after {waiting.timeout:.0f} s (an SSH login by the operator's "
+                       f"route, boot finished, cloud-init done):\n{readiness.describe(pending)}\n"
+                       f"see {paths.state}/machines/<host>/console.log")
 
 
 def _ready(paths: LabPaths, topo: Topology, lab_machine: LabMachine) -> bool:
-    """The gateway: sshd reached from the operator over its uplink (the route itself works).
-    The others: sshd up inside the machine; their addresses come by DHCP from the gateway's
-    dnsmasq, which the engine configures, so they are reached once the gateway serves DHCP."""
+    """Cheap, local: cloud-init's boot-finished and sshd answering (the gateway's from the
+    operator namespace over its uplink, the others' inside their own namespace)."""
     if lab_machine.name == topo.gateway:
         netns_name, address = topo.operator_ns, str(topology.INTERNET_UPLINK_LEASE)
     else:
         netns_name, address = lab_machine.netns, "127.0.0.1"
     return machine.is_ready(machine.root(paths, lab_machine), netns_name, address)
+
+
+def _booted(plan: Plan, host: str, paths: LabPaths) -> bool:
+    """The readiness probe run through the console (no key needed): left boot, logins open."""
+    argv = console_argv(plan, host, ["sh", "-c", readiness.command(wait=False)], paths)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return readiness.judge(host, done.returncode, done.stdout, done.stderr).ready
 
 
 def down(paths: LabPaths | None = None) -> list[Made]:
@@ -196,7 +240,8 @@ def status(plan: Plan, paths: LabPaths | None = None) -> list[MachineStatus]:
     for lab_machine in topo.machines:
         made = record.process(f"nspawn:{lab_machine.name}")
         running = made is not None and machine.alive(made)
-        ready = running and _ready(paths, topo, lab_machine)
+        ready = (running and _ready(paths, topo, lab_machine)
+                 and _booted(plan, lab_machine.name, paths))
         result.append(MachineStatus(lab_machine.name, lab_machine.role, str(lab_machine.address),
                                     made.pid if made else None, running, ready))
     return result

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import abc
 import shlex
-import socket
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from kubeforge import readiness
 from kubeforge.errors import ProviderError
 from kubeforge.plan.model import Machine, Plan
 
@@ -67,6 +66,11 @@ class Options:
     def seed_iso(self, machine: Machine) -> Path:
         return self.seeds_dir / machine.name / "cidata.iso"
 
+    @property
+    def identity(self) -> Path:
+        """The operator's private key (Workspace.ssh_key_path): readiness logs in with it."""
+        return self.state_dir / "ssh" / "id_ed25519"
+
 
 class Provider(abc.ABC):
     """Subclasses say what is missing (the *_actions methods) and how to do one action."""
@@ -78,6 +82,8 @@ class Provider(abc.ABC):
         self.plan = plan
         self.options = options
         self.done: list[Action] = []  # what this run did (or, in dry-run, would do)
+        # Hears which machine `up` waits for and why (the CLI prints it).
+        self.progress: Callable[[readiness.Verdict], None] | None = None
 
     # -- what a subclass provides ---------------------------------------------------------
     @abc.abstractmethod
@@ -117,19 +123,48 @@ class Provider(abc.ABC):
     def destroy(self) -> list[Action]:
         return self._apply(self.destroy_actions())
 
-    def up(self) -> list[Action]:
-        """ensure_networks + ensure_machines + start: each step re-reads facts, so an
-        interrupted run resumes where it stopped."""
-        return [*self.ensure_networks(), *self.ensure_machines(), *self.start()]
+    def up(self, timeout: float = 300.0) -> list[Action]:
+        """ensure_networks + ensure_machines + start, the gateway first: the others boot once
+        it is ready (it serves DHCP and DNS from its cloud-init seed), so they get their
+        addresses as they boot. Each step re-reads facts: an interrupted run resumes."""
+        done = [*self.ensure_networks(), *self.ensure_machines()]
+        starts = self.start_actions()
+        first = [a for a in starts if a.target in self._gateway()]
+        done += self._apply(first)
+        if first and not self.options.dry_run:
+            self.wait_for_ssh(timeout, self._gateway())
+        return [*done, *self._apply([a for a in starts if a not in first])]
 
-    def wait_for_ssh(self, timeout: float = 300.0) -> dict[str, Endpoint]:
-        """Wait until every directly reachable endpoint answers with an SSH banner. Machines
-        behind a jump host are reached by the engine through it (it holds the keys)."""
+    def _gateway(self) -> list[str]:
+        return [m.name for m in self.plan.by_role("gateway")]
+
+    def wait_for_ssh(self, timeout: float = 300.0,
+                     hosts: list[str] | None = None) -> dict[str, Endpoint]:
+        """Wait until every machine (or `hosts`) is ready as `kubeforge.readiness` defines it:
+        an SSH login by the operator's route (the endpoints, ProxyJump included) works, boot
+        has ended and logins are open. Returns the endpoints for the engine."""
         endpoints = self.endpoints()
-        for endpoint in endpoints.values():
-            if endpoint.jump is None:
-                wait_for_banner(endpoint, timeout)
+        probe = readiness.login_probe(self.login_runner(endpoints))
+        pending = readiness.wait(hosts or list(endpoints), probe, timeout, self.progress)
+        if pending:
+            raise ProviderError(
+                f"not ready after {timeout:.0f} s (an SSH login with {self.options.identity} "
+                f"by the recorded route, boot finished):\n{readiness.describe(pending)}\n"
+                "check the machine's console, then re-run `kubeforge up`")
         return endpoints
+
+    def login_runner(self, endpoints: dict[str, Endpoint]) -> readiness.Runner:
+        """How readiness logs in: OpenSSH with the operator key, jumping as the endpoints say,
+        pinning host keys where the engine looks for them. Tests replace it with a fake."""
+        ssh = readiness.OpenSSH(self.options.identity, self.options.state_dir / "known_hosts")
+
+        def argv(host: str, command: str) -> list[str]:
+            end = endpoints[host]
+            hop = endpoints[end.jump] if end.jump else None
+            via = (hop.user, hop.host, hop.port) if hop else None
+            return ssh.argv(end.user, end.host, end.port, [command], via)
+
+        return argv
 
     def _apply(self, actions: Iterable[Action]) -> list[Action]:
         applied = []
@@ -139,30 +174,3 @@ class Provider(abc.ABC):
             applied.append(action)
         self.done.extend(applied)
         return applied
-
-
-def ssh_banner(host: str, port: int, timeout: float = 5.0) -> str | None:
-    """The server's SSH identification line, or None if nothing answers like sshd."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            line = sock.makefile("rb").readline(256)
-    except OSError:
-        return None
-    text = line.decode(errors="replace").strip()
-    return text if text.startswith("SSH-") else None
-
-
-def wait_for_banner(endpoint: Endpoint, timeout: float, interval: float = 2.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        banner = ssh_banner(endpoint.host, endpoint.port, timeout=min(5.0, timeout))
-        if banner:
-            return banner
-        if time.monotonic() >= deadline:
-            raise ProviderError(
-                f"{endpoint.name}: no SSH server answered at {endpoint.host}:{endpoint.port} "
-                f"within {timeout:.0f} s; check the machine booted (console log) and that "
-                "cloud-init finished, then re-run `kubeforge up`"
-            )
-        time.sleep(interval)

@@ -56,12 +56,14 @@ class Lab(Provider):
 
     def wait_for_ssh(self, timeout: float = 300.0,
                      hosts: list[str] | None = None) -> dict[str, Endpoint]:
-        """lab-up already waited until every machine's sshd answered in its namespace."""
+        """lab-up already waited until every machine was ready (kubeforge.readiness: a login
+        by the operator's route)."""
         return self.endpoints()
 
     def _execute(self, action: Action) -> None:
         if action.verb == "lab-up":
-            lifecycle.up(self.plan, seeds.render_seeds(self.plan), self.paths)
+            lifecycle.up(self.plan, seeds.render_seeds(self.plan), self.paths,
+                         identity=self.options.identity, progress=self.progress)
         elif action.verb == "lab-down":
             lifecycle.down(self.paths)
 

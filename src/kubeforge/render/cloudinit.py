@@ -1,19 +1,25 @@
 """cloud-init NoCloud seeds: user-data, meta-data, network-config and the `cidata` ISO per machine.
 
-The seed carries identity and access only (hostname, admin user with the operator's key, packages,
+The seed carries identity and access (hostname, admin user with the operator's key, packages,
 NICs). Role configuration comes later from `kubeforge apply`, so no secret is ever put in a seed:
 the ISO is attached to a VM and readable by anything on that VM.
+
+One exception, on purpose: the gateway's seed also carries its rendered DHCP, DNS, firewall and
+forwarding files (none holds a secret) and starts dnsmasq and nftables, so the gateway serves
+from its first boot and every other machine gets its address as it boots. They are the same
+bytes the `gateway` phase installs, so that phase then finds them converged.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
 
 from kubeforge.errors import RenderError
 from kubeforge.plan.model import Machine, Nic, Plan
-from kubeforge.render import iso, templating
+from kubeforge.render import gateway, iso, templating
 from kubeforge.render.artifact import Artifact, seed_file
 from kubeforge.render.secrets import Secrets
 
@@ -32,7 +38,8 @@ class NicView:
 
 
 def render(plan: Plan, secrets: Secrets, artifacts: list[Artifact]) -> list[Artifact]:
-    """Seeds for every machine. `secrets` and `artifacts` go unused on purpose (see module doc)."""
+    """Seeds for every machine. `secrets` goes unused on purpose (see module doc); the gateway's
+    files come from `gateway.files`, which needs none."""
     key = operator_key(plan)
     return [a for machine in plan.machines for a in seed(plan, machine, key)]
 
@@ -69,6 +76,7 @@ def seed(plan: Plan, machine: Machine, key: str) -> list[Artifact]:
 
 def user_data_text(plan: Plan, machine: Machine, key: str) -> str:
     packages = () if plan.spec.image_preinstalled else machine.packages
+    files = first_boot_files(plan, machine)
     return templating.render(
         "cloudinit/user-data.j2",
         q=_quote,
@@ -76,7 +84,42 @@ def user_data_text(plan: Plan, machine: Machine, key: str) -> str:
         user=plan.spec.admin_user,
         ssh_key=key,
         packages=packages,
+        files=[_file_view(f) for f in files],
+        commands=first_boot_commands(files),
     )
+
+
+@dataclass(frozen=True)
+class FileView:
+    """One rendered file as cloud-init's write_files needs it (base64: byte for byte)."""
+
+    path: str
+    permissions: str
+    content_b64: str
+
+
+def first_boot_files(plan: Plan, machine: Machine) -> list[Artifact]:
+    """What `machine` must serve from its first boot: the gateway's DHCP/DNS/routing files."""
+    if machine.role != "gateway":
+        return []
+    return [a for a in gateway.files(plan) if a.host == machine.name]
+
+
+def first_boot_commands(files: list[Artifact]) -> list[str]:
+    """Load and start what `files` configure, each checked first as the gateway phase does.
+    `restart`, not `start`: on a VM installing the package already started it with defaults."""
+    targets = [f.target or "" for f in files]
+    if not targets:
+        return []
+    loads = [f"sysctl -q -p {t}" for t in targets if t.startswith("/etc/sysctl.d/")]
+    return [*loads,
+            f"nft -c -f {gateway.NFTABLES} && systemctl enable nftables && systemctl restart nftables",
+            "dnsmasq --test && systemctl enable dnsmasq && systemctl restart dnsmasq"]
+
+
+def _file_view(artifact: Artifact) -> FileView:
+    return FileView(artifact.target or "", f"0{artifact.mode:o}",
+                    base64.b64encode(artifact.content).decode())
 
 
 def network_config_text(plan: Plan, machine: Machine) -> str:

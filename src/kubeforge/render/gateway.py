@@ -37,6 +37,11 @@ def api_fqdn(plan: Plan) -> str:
 
 def render(plan: Plan, secrets: Secrets) -> list[Artifact]:
     """Files for the gateway machine; none when the spec has no gateway."""
+    return files(plan)
+
+
+def files(plan: Plan) -> list[Artifact]:
+    """The same, needing no secrets: the gateway's cloud-init seed carries them too."""
     if not plan.by_role("gateway"):
         return []
     host = plan.gateway.name
