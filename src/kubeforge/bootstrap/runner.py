@@ -156,6 +156,11 @@ class Runner:
         self.reporter.phase_started(phase, hosts, dry, report.dry_only)
         if hosts:
             await phase.prepare(self.ctx, self.query, dry)
+            first = await self.run_prerequisite(phase, hosts, dry)
+            if first is not None:
+                report.hosts.append(first)
+                if first.failure:
+                    return report
         if phase.serial:
             for host in hosts:
                 report.hosts.append(await self.run_host(phase, host, dry))
@@ -164,10 +169,22 @@ class Runner:
                 *(self.run_host(phase, host, dry) for host in hosts)))
         return report
 
-    async def run_host(self, phase: Phase, host: str, dry: bool) -> HostReport:
+    async def run_prerequisite(self, phase: Phase, hosts: list[str],
+                               dry: bool) -> HostReport | None:
+        needed = phase.prerequisite(self.ctx)
+        if needed is None or not any(self._will_contact(phase, h) for h in hosts):
+            return None
+        host, manifest = needed
+        if host not in self.targets:
+            raise errors.ApplyError(f"phase {phase.name}: no SSH address known for {host}, "
+                                    "which it needs first")
+        return await self.run_host(phase, host, dry, manifest)
+
+    async def run_host(self, phase: Phase, host: str, dry: bool,
+                       prerequisite: m.Manifest | None = None) -> HostReport:
         started = time.monotonic()
         try:
-            report = await self._converge(phase, host, dry)
+            report = await self._converge(phase, host, dry, prerequisite)
         except errors.KubeforgeError as exc:
             report = HostReport(host, "failed", failure=Failure(host, "ssh", 255, str(exc)))
         report.seconds = time.monotonic() - started
@@ -176,11 +193,14 @@ class Runner:
         self.reporter.host_finished(phase, report)
         return report
 
-    async def _converge(self, phase: Phase, host: str, dry: bool) -> HostReport:
-        manifest = phase.plan(self.ctx, host)
+    async def _converge(self, phase: Phase, host: str, dry: bool,
+                        prerequisite: m.Manifest | None = None) -> HostReport:
+        """Check, apply what differs, record. A prerequisite is always checked (it expires)
+        and never recorded."""
+        manifest = prerequisite or phase.plan(self.ctx, host)
         digest = manifest.digest()
         identity = self.identity(host)
-        if not dry and not self.options.recheck and self.state.converged(
+        if not dry and not self.options.recheck and prerequisite is None and self.state.converged(
                 phase.name, host, digest, identity):
             return HostReport(host, "skipped")
         target = self.targets[host]
@@ -203,7 +223,8 @@ class Runner:
             if applied.failure:
                 self.state.forget(phase.name, host)
                 return HostReport(host, "failed", described, failure=applied.failure)
-        self.state.record(phase.name, host, digest, len(pending), self.identity(host))
+        if prerequisite is None:
+            self.state.record(phase.name, host, digest, len(pending), self.identity(host))
         return HostReport(host, "changed" if pending else "converged", described)
 
     def identity(self, host: str) -> str | None:

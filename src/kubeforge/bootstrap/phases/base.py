@@ -31,6 +31,12 @@ class Phase:
     def plan(self, ctx: Context, host: str) -> m.Manifest:
         raise NotImplementedError
 
+    def prerequisite(self, ctx: Context) -> tuple[str, m.Manifest] | None:
+        """State another host must hold before this phase's hosts are touched (the joins: a
+        valid token on the first control plane). Checked whenever a host of the phase will be,
+        whatever --hosts selects, and never recorded as converged: it expires."""
+        return None
+
 
 def files(artifacts: list[Artifact]) -> list[m.Op]:
     """One file op per rendered artifact, secrets kept secret."""

@@ -3,6 +3,11 @@
 The CA exists only after `kubeadm init`, so each run reads its public-key hash from the
 first control-plane machine (prepare) and writes it into the rendered join file. Control
 planes join one at a time (each adds an etcd member); workers join in parallel.
+
+Joins work any day, not only within a day of `kubeadm init`: before a machine joins, the
+first control plane's bootstrap token (24 h) and, for control planes, the uploaded
+certificates (2 h) are checked and re-created by kubeadm when missing or about to expire
+(the phase's prerequisite: checked whenever a machine will join, never recorded).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from kubeforge import errors
 from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
+from kubeforge.bootstrap.phases import kube
 from kubeforge.bootstrap.phases.base import Phase, Query
 from kubeforge.bootstrap.phases.kube import first_control_plane
 from kubeforge.render import kubeadm
@@ -39,6 +45,15 @@ class Join(Phase):
             raise errors.ApplyError(
                 f"{self.name}: cannot read the cluster CA from {first} "
                 "(/etc/kubernetes/pki/ca.crt); run the control-plane-init phase first")
+
+    def prerequisite(self, ctx: Context) -> tuple[str, m.Manifest] | None:
+        first = first_control_plane(ctx)
+        if ctx.secrets is None or not first:
+            return None
+        ops = [kube.token_op(ctx.secrets.kubeadm_token)]
+        if self.role == "control_plane":
+            ops.append(kube.certificates_op(ctx.secrets.kubeadm_certificate_key))
+        return first[0], m.Manifest(ops)
 
     def plan(self, ctx: Context, host: str) -> m.Manifest:
         ops: list[m.Op] = []

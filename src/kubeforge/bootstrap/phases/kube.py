@@ -8,6 +8,7 @@ from typing import Any
 
 from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
+from kubeforge.render import kubeadm
 
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
 KUBECTL = f"kubectl --kubeconfig {ADMIN_CONF}"
@@ -59,3 +60,43 @@ def _exists(wait: dict[str, str]) -> str:
 def _rollout(wait: dict[str, str], timeout: str) -> str:
     return (f"{KUBECTL} -n {wait['namespace']} rollout status {wait['kind']}/{wait['name']} "
             f"--timeout={timeout}")
+
+
+# -- join credentials: valid whenever a machine joins, not only on the day of `kubeadm init` ---
+# kubeadm's defaults: a bootstrap token lives 24 h; uploaded control-plane certificates live
+# 2 h (they are owned by a proxy token whose description names the kubeadm-certs Secret).
+TOKEN_TTL = "24h0m0s"
+TOKEN_DESCRIPTION = "kubeforge: node joins"
+CERTS_OWNER = "kubeadm-certs"  # in the proxy token's description
+# A join started now must finish before the credentials expire: anything closer is renewed.
+MARGIN_S = 15 * 60
+TOKENS = f"kubeadm token list --kubeconfig {ADMIN_CONF}"
+
+
+def _fresh(expiry: str) -> str:
+    """Shell test: `expiry` (a command printing RFC 3339 times, newest last) is far enough off."""
+    return (f'exp=$({expiry} | sort | tail -n 1); [ -n "$exp" ] && {{ [ "$exp" = "<never>" ] || '
+            f'[ "$(date -d "$exp" +%s)" -ge "$(( $(date +%s) + {MARGIN_S} ))" ]; }}')
+
+
+def token_op(token: str) -> m.Op:
+    """The spec's bootstrap token exists and has time left; else kubeadm re-creates it (the
+    same token: every rendered join file holds it)."""
+    token_id = token.split(".", 1)[0]
+    listed = f"{TOKENS} 2>/dev/null | awk '$1 == \"{token}\" {{print $3}}'"
+    create = (f"kubeadm token delete {token_id} --kubeconfig {ADMIN_CONF} >/dev/null 2>&1; "
+              f"kubeadm token create {token} --ttl {TOKEN_TTL} "
+              f"--description '{TOKEN_DESCRIPTION}' --kubeconfig {ADMIN_CONF}")
+    return m.command("join-token", create, unless=_fresh(listed), secret=True)
+
+
+def certificates_op(certificate_key: str) -> m.Op:
+    """The control-plane certificates are uploaded (encrypted with the spec's key) and have time
+    left; else kubeadm uploads them again with that key."""
+    owners = f"{TOKENS} 2>/dev/null | awk '/{CERTS_OWNER}/ {{print $3}}'"
+    secret = f"kubectl --kubeconfig {ADMIN_CONF} -n kube-system get secret {CERTS_OWNER}"
+    upload = (f"kubeadm init phase upload-certs --upload-certs --config "
+              f"{kubeadm.INIT_TARGET} --certificate-key {certificate_key} "
+              "--skip-certificate-key-print")
+    return m.command("join-certificates", upload,
+                     unless=f"{_fresh(owners)} && {secret} >/dev/null 2>&1", secret=True)
