@@ -4,7 +4,8 @@ so a command added later is covered without touching this file."""
 
 from __future__ import annotations
 
-import sys
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import typer.main
 import yaml
 
 from kubeforge import cli
+from tests.cli.inproc import run
 
 # Commands that read no spec (they take no -f). A new command that reads a spec must take -f
 # (console.SpecOption) and get its Workspace from console.checked_workspace.
@@ -37,11 +39,21 @@ def options(command: Any) -> set[str]:
 
 
 def argv(path: tuple[str, ...], command: Any, spec: Path, state: Path) -> list[str]:
-    """The command with dummy required arguments, the spec and a private state root."""
+    """The command with dummy required arguments and options, the spec, a private state root,
+    and --dry-run where there is one (should the gate ever be skipped, nothing is done)."""
     arguments = ["kube-mast01" for p in command.params
                  if p.param_type_name == "argument" and p.required]
+    required = [word for p in command.params
+                if p.param_type_name == "option" and p.required and p.opts[0] != "-f"
+                for word in (p.opts[0], _dummy(p))]
     extra = ["--state", str(state)] if "--state" in options(command) else []
-    return [*path, *arguments, "-f", str(spec), *extra]
+    dry = ["--dry-run"] if "--dry-run" in options(command) else []
+    return [*path, *arguments, *required, "-f", str(spec), *extra, *dry]
+
+
+def _dummy(param: Any) -> str:
+    kind = getattr(getattr(param, "type_descriptor", None), "annotation", str)
+    return "1" if kind in (int, float) else "1.31"
 
 
 def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -59,17 +71,6 @@ def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str, str]]:
         "garbage-yaml": ("name: [unclosed\n\t: @@ {\n", "YAML"),
         "not-a-mapping": ("- just\n- a list\n", "mapping"),
     }
-
-
-def run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["kubeforge", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_every_command_reads_its_spec_through_the_gate() -> None:
@@ -98,3 +99,45 @@ def test_every_command_refuses_an_invalid_spec_with_exit_2(
     assert not failures, "\n".join(failures)
     left = sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".yaml")
     assert left == [], f"written despite the invalid spec: {left}"
+
+
+# Commands safe to run on a valid spec here (dry runs), whatever the state gate does.
+STATEFUL = [["plan"], ["render", "--out", "out"], ["up", "--dry-run"], ["destroy", "--dry-run"],
+            ["apply", "--dry-run", "--direct"]]
+
+
+def break_state(kind: str, root: Path) -> str:
+    """A broken state for the default cluster `kube`; returns a word the error must contain."""
+    state = root / "kube"
+    if kind == "symlinked-dir":
+        (root.parent / "target").mkdir(mode=0o700)
+        state.symlink_to(root.parent / "target")
+        return "symlink"
+    secrets = state / "secrets.json"
+    data = json.loads(secrets.read_text())
+    if kind in ("zero-byte-authkey", "numeric-token"):
+        entry, value = (("corosync_authkey_b64", "") if kind == "zero-byte-authkey"
+                        else ("kubeadm_token", 123))
+        secrets.write_text(json.dumps(data | {entry: value}))
+        return entry
+    os.chmod(state, 0o755)
+    return "chmod 700"
+
+
+@pytest.mark.parametrize("kind", ["symlinked-dir", "zero-byte-authkey", "numeric-token", "open-dir"])
+def test_commands_refuse_a_broken_state_with_exit_2(
+        kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "state"
+    if kind != "symlinked-dir":
+        assert run(["render", "--state", str(root), "--out", "first"], monkeypatch, capsys)[0] == 0
+    else:
+        root.mkdir()
+    word = break_state(kind, root)
+    for args in STATEFUL:
+        code, out, err = run([*args, "--state", str(root)], monkeypatch, capsys)
+        assert code == 2 and word in err and "Traceback" not in out + err, (args, code, out, err)
+    assert not (tmp_path / "out").exists()  # render refused before writing
+    if kind == "symlinked-dir":
+        assert list((tmp_path / "target").iterdir()) == []  # nothing written through the link

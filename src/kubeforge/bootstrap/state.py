@@ -13,9 +13,10 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any, Self, TypeGuard
 
 from kubeforge import errors
+from kubeforge.render import private
 
 STATE_FILE = "apply-state.json"
 LOCK_FILE = "apply.lock"
@@ -28,16 +29,20 @@ class ApplyState:
 
     @classmethod
     def load(cls, state_dir: Path) -> ApplyState:
+        """The recorded state; StateError if the file is unsafe (symlink, foreign, open to
+        others: render.private) or not the shape save() writes."""
         path = state_dir / STATE_FILE
-        if not path.exists():
+        if not private.check(path, secret=False):  # digests only; written 0600 all the same
             return cls(path)
         try:
-            data = json.loads(path.read_text())
-            return cls(path, dict(data["phases"]))
-        except (OSError, ValueError, KeyError) as exc:
+            phases = json.loads(private.read(path, secret=False))["phases"]
+        except (ValueError, KeyError, TypeError):
+            phases = None
+        if not _well_formed(phases):
             raise errors.StateError(
-                f"{path}: unreadable apply state ({exc}); delete it to re-check every phase "
-                "on every host (nothing is lost: converged hosts report no changes)") from None
+                f"{path}: unreadable apply state; delete it to re-check every phase "
+                "on every host (nothing is lost: converged hosts report no changes)")
+        return cls(path, phases)
 
     def converged(self, phase: str, host: str, digest: str, identity: str | None = None) -> bool:
         """Same inputs converged on the same machine. `identity` (its pinned host key) tells a
@@ -60,11 +65,17 @@ class ApplyState:
             self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps({"version": 1, "phases": self.phases}, indent=1,
-                                  sort_keys=True))
-        os.replace(tmp, self.path)
+        private.write(self.path, json.dumps({"version": 1, "phases": self.phases}, indent=1,
+                                            sort_keys=True).encode())
+
+
+def _well_formed(phases: object) -> TypeGuard[dict[str, dict[str, dict[str, Any]]]]:
+    """phase -> host -> record, each record with a string digest."""
+    return isinstance(phases, dict) and all(
+        isinstance(hosts, dict) and all(
+            isinstance(record, dict) and isinstance(record.get("digest"), str)
+            for record in hosts.values())
+        for hosts in phases.values())
 
 
 class ClusterLock:
@@ -75,8 +86,10 @@ class ClusterLock:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> Self:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
+        private.ensure_dir(self.path.parent)
+        private.check(self.path)  # never a lock file that is a link to somewhere else
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, private.FILE_MODE)
+        handle = os.fdopen(fd, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -19,7 +19,7 @@ FILE_MODE = 0o600
 
 def check(path: Path, secret: bool = True) -> bool:
     """True if path exists and is safe to use; StateError if it exists and is not; False if absent.
-    `secret`: refuse group/world access too (everything but public keys)."""
+    Others may never write it; `secret`: nor read it."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -28,7 +28,7 @@ def check(path: Path, secret: bool = True) -> bool:
         raise StateError(f"{path}: cannot inspect it ({exc.strerror}); check --state") from None
     _refuse_link(path, info)
     _refuse_foreign(path, info)
-    if secret and info.st_mode & 0o077:
+    if info.st_mode & (0o077 if secret else 0o022):
         _refuse_open(path, info)
     return True
 
@@ -36,9 +36,10 @@ def check(path: Path, secret: bool = True) -> bool:
 def ensure_dir(path: Path) -> None:
     """Create path (0700) or check the one that exists; its parent must not be a symlink."""
     check(path.parent, secret=False)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     if not check(path):
-        path.mkdir(mode=DIR_MODE)
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        for directory in reversed(missing):  # each one private, not just the last (mkdir -p)
+            directory.mkdir(mode=DIR_MODE, exist_ok=True)
 
 
 def write(path: Path, content: bytes) -> None:

@@ -186,7 +186,7 @@ def _check_values(path: Path, values: dict[str, object]) -> None:
 
 def _problem(name: str, value: object) -> str | None:
     if not isinstance(value, str):
-        return f"a {type(value).__name__}, not a string"
+        return f"not a string (a JSON {type(value).__name__})"
     return CHECKS[name](value)
 
 
