@@ -111,14 +111,18 @@ def test_switching_to_keepalived_retires_pacemaker_first(tmp_path: Path) -> None
     assert "service:pacemaker" in ops["service:haproxy"].args["restart_on"]
 
 
-def test_switching_to_pacemaker_retires_keepalived_and_its_haproxy(ctx: Context) -> None:
+def test_switching_to_pacemaker_retires_keepalived_and_keeps_haproxy(ctx: Context) -> None:
     man = phase("lb").plan(ctx, "kube-hapx02")
     order = ids(man)
     retire = next(op for op in man.ops if op.id == "cmd:retire-keepalived")
-    assert "systemctl stop haproxy" in retire.args["cmd"]
+    assert "haproxy" not in retire.args["cmd"]  # haproxy is systemd's under both managers
     assert "disable --now keepalived" in retire.args["cmd"]
     assert "is-enabled -q keepalived" in retire.args["unless"]  # a no-op once retired
     assert order.index("cmd:retire-keepalived") < order.index("service:pacemaker")
+    # An earlier kubeforge's haproxy resource is retired first, and haproxy started after it.
+    haproxy = man.by_id()["service:haproxy"].args
+    assert "cmd:retire-haproxy-resource" in haproxy["restart_on"]
+    assert (haproxy["enabled"], haproxy["active"]) == (True, True)
 
 
 def test_storage_pool_steps_are_guarded(ctx: Context) -> None:

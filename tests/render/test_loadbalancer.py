@@ -4,6 +4,7 @@ against the plan and accepted by haproxy, corosync, crmsh/crm_verify and keepali
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -46,6 +47,10 @@ def lines(text: str) -> list[str]:
     return [x.strip() for x in text.splitlines() if x.strip() and not x.strip().startswith("#")]
 
 
+def dropins(*units: str) -> list[str]:
+    return [lb.DROPIN.format(unit=unit) for unit in units]
+
+
 def haproxy_cfg(plan: Plan, secrets: Secrets | None = None) -> list[str]:
     artifacts = lb.render(plan, secrets or goldens.fixed_secrets())
     return lines(by_target(artifacts, plan.by_role("loadbalancer")[0].name)[lb.HAPROXY].text)
@@ -65,7 +70,8 @@ def test_pacemaker_files_per_load_balancer(plan: Plan) -> None:
     artifacts = lb.render(plan, goldens.fixed_secrets())
     for machine in plan.by_role("loadbalancer"):
         files = by_target(artifacts, machine.name)
-        assert set(files) == {lb.HAPROXY, lb.COROSYNC, lb.AUTHKEY, lb.CRM_SCRIPT}
+        assert set(files) == {lb.HAPROXY, lb.COROSYNC, lb.AUTHKEY, lb.CRM_SCRIPT,
+                              *dropins("haproxy", "corosync")}
         assert (files[lb.AUTHKEY].mode, files[lb.AUTHKEY].secret) == (0o400, True)
         assert files[lb.AUTHKEY].content == goldens.fixed_secrets().corosync_authkey
         assert (files[lb.HAPROXY].mode, files[lb.HAPROXY].secret) == (0o600, True)
@@ -76,8 +82,10 @@ def test_keepalived_files_per_load_balancer(keepalived_plan: Plan) -> None:
     artifacts = lb.render(keepalived_plan, goldens.fixed_secrets())
     for machine in keepalived_plan.by_role("loadbalancer"):
         files = by_target(artifacts, machine.name)
-        assert set(files) == {lb.HAPROXY, lb.KEEPALIVED, lb.SYSCTL}
-        assert (files[lb.KEEPALIVED].mode, files[lb.KEEPALIVED].secret) == (0o600, True)
+        assert set(files) == {lb.HAPROXY, lb.KEEPALIVED, lb.SYSCTL,
+                              *dropins("haproxy", "keepalived")}
+        # VRRPv3 carries no password: nothing secret in the file any more.
+        assert (files[lb.KEEPALIVED].mode, files[lb.KEEPALIVED].secret) == (0o644, False)
         assert lines(files[lb.SYSCTL].text) == ["net.ipv4.ip_nonlocal_bind=1"]
 
 
@@ -150,19 +158,49 @@ def test_corosync_nodelist_and_two_node_quorum(plan: Plan) -> None:
     assert by_target(artifacts, "kube-hapx02")[lb.COROSYNC].text == text
 
 
-def test_crm_script_keeps_vip_and_haproxy_together_vip_first(plan: Plan) -> None:
+def test_crm_script_moves_only_the_vip_and_bans_a_node_cut_off_the_segment(plan: Plan) -> None:
     artifacts = lb.render(plan, goldens.fixed_secrets())
     crm = lines(by_target(artifacts, "kube-hapx01")[lb.CRM_SCRIPT].text)
     assert "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=ignore" in crm
     assert (
         f"primitive {lb.VIP_RESOURCE} ocf:heartbeat:IPaddr2 params ip=192.168.4.20 "
-        "cidr_netmask=24 nic=dmz0 op monitor interval=10s timeout=20s"
+        "cidr_netmask=24 nic=dmz0 op monitor interval=2s timeout=20s "
+        "meta multiple-active=stop_unexpected"
     ) in crm
-    assert (
-        f"primitive {lb.HAPROXY_RESOURCE} systemd:haproxy op monitor interval=10s timeout=30s"
-        in crm
-    )
-    assert f"group {lb.GROUP_RESOURCE} {lb.VIP_RESOURCE} {lb.HAPROXY_RESOURCE}" in crm
+    # haproxy is systemd's on both nodes, not a resource: a failover starts nothing but the VIP.
+    assert not any("haproxy" in line for line in crm)
+    gateway = plan.subnets["dmz"].gateway
+    balancers = " ".join(str(m.address) for m in plan.by_role("loadbalancer"))
+    assert any(line.startswith(f'primitive {lb.PING_RESOURCE} ocf:pacemaker:ping params '
+                               f'host_list="{gateway} {balancers}"') for line in crm)
+    assert f"clone {lb.PING_RESOURCE}-clone {lb.PING_RESOURCE}" in crm
+    assert (f"location {lb.VIP_RESOURCE}-on-the-segment {lb.VIP_RESOURCE} rule -inf: "
+            "not_defined pingd or pingd lte 1000") in crm
+
+
+@pytest.mark.parametrize("manager,vip_manager_unit", [("pacemaker", "corosync"),
+                                                      ("keepalived", "keepalived")])
+def test_systemd_restarts_the_pairs_daemons_and_drops_the_vip_with_its_manager(
+    raw: dict[str, Any], manager: str, vip_manager_unit: str
+) -> None:
+    plan = make_plan(raw, vip_manager=manager)
+    files = by_target(lb.render(plan, goldens.fixed_secrets()), "kube-hapx02")
+    haproxy = lines(files[lb.DROPIN.format(unit="haproxy")].text)
+    assert "Restart=always" in haproxy and "StartLimitIntervalSec=0" in haproxy
+    assert not any(line.startswith("ExecStopPost") for line in haproxy)
+    manager_unit = lines(files[lb.DROPIN.format(unit=vip_manager_unit)].text)
+    assert "Restart=on-failure" in manager_unit and "StartLimitIntervalSec=0" in manager_unit
+    assert "ExecStopPost=-/usr/sbin/ip -4 addr del 192.168.4.20/24 dev dmz0" in manager_unit
+
+
+def test_keepalived_speaks_vrrp3_with_the_specs_advert_interval(raw: dict[str, Any]) -> None:
+    plan = make_plan(raw, vip_manager="keepalived", keepalived={"advert_ms": 300})
+    conf = lines(by_target(lb.render(plan, goldens.fixed_secrets()), "kube-hapx01")[
+        lb.KEEPALIVED].text)
+    assert "vrrp_version 3" in conf and "advert_int 0.3" in conf
+    assert not any(line.startswith(("authentication", "auth_")) for line in conf)
+    assert f"delay {lb.HAPROXY_TRACK_DELAY_S}" in conf
+    assert conf[conf.index("track_process {") + 1] == "haproxy"
 
 
 def test_keepalived_peers_priorities_and_vip(keepalived_plan: Plan) -> None:
@@ -176,7 +214,7 @@ def test_keepalived_peers_priorities_and_vip(keepalived_plan: Plan) -> None:
         cfg = conf[me.name]
         assert f"unicast_src_ip {me.address}" in cfg
         assert cfg[cfg.index("unicast_peer {") + 1] == str(peer.address)
-        assert "auth_pass goldpass" in cfg and "interface dmz0" in cfg
+        assert "interface dmz0" in cfg
         assert "192.168.4.20/24 dev dmz0" in cfg
         assert f"virtual_router_id {lb.vrrp_router_id('kube')}" in cfg
 
@@ -287,40 +325,53 @@ export HOME={work} CIB_file={work}/cib.xml
 
 
 @pytest.mark.checkers
-def test_crm_script_loads_idempotently_and_verifies(plan: Plan, tmp_path: Path) -> None:
-    """Strictly (crmsh checks every agent and parameter) with haproxy's agent swapped for Dummy:
-    `systemd:haproxy` has no metadata without a running systemd. Loaded twice: same CIB."""
+def test_crm_script_loads_strictly_idempotently_and_verifies(plan: Plan, tmp_path: Path) -> None:
+    """The exact file, strictly (crmsh checks every agent, parameter and meta attribute against
+    the installed agents), loaded twice into an empty CIB: same CIB, and crm_verify accepts it."""
     out = tree(plan, tmp_path)
-    script = (out / "kube-hapx01/etc/kubeforge/pacemaker.crm").read_text()
-    assert script.count("systemd:haproxy") == 1
-    strict = tmp_path / "strict.crm"
-    strict.write_text(script.replace("systemd:haproxy", "ocf:heartbeat:Dummy"))
-    first, second = crm_load(strict, tmp_path, force=False, times=2)
+    first, second = crm_load(out / "kube-hapx01/etc/kubeforge/pacemaker.crm", tmp_path,
+                             force=False, times=2)
     assert first == second
     assert "primitive kubeforge-vip IPaddr2" in first
-
-
-@pytest.mark.checkers
-def test_crm_script_as_rendered_gives_a_valid_cib(plan: Plan, tmp_path: Path) -> None:
-    """The exact file, forced past the missing systemd metadata, then crm_verify on the CIB."""
-    out = tree(plan, tmp_path)
-    crm_load(out / "kube-hapx01/etc/kubeforge/pacemaker.crm", tmp_path, force=True)
     cib = ET.parse(tmp_path / "cib.xml").getroot()
-    group = cib.find(f".//group[@id='{lb.GROUP_RESOURCE}']")
-    assert group is not None
-    members = [(p.get("id"), p.get("class"), p.get("type")) for p in group.findall("primitive")]
-    assert members == [
-        (lb.VIP_RESOURCE, "ocf", "IPaddr2"),
-        (lb.HAPROXY_RESOURCE, "systemd", "haproxy"),
-    ]
-    params = {n.get("name"): n.get("value") for n in group.iter("nvpair")}
-    assert params == {"ip": "192.168.4.20", "cidr_netmask": "24", "nic": "dmz0"}
+    vip = cib.find(f".//primitive[@id='{lb.VIP_RESOURCE}']")
+    assert vip is not None and (vip.get("class"), vip.get("type")) == ("ocf", "IPaddr2")
+    params = {n.get("name"): n.get("value") for n in vip.iter("nvpair")}
+    assert params == {"ip": "192.168.4.20", "cidr_netmask": "24", "nic": "dmz0",
+                      "multiple-active": "stop_unexpected"}
+    clone = cib.find(f".//clone[@id='{lb.PING_RESOURCE}-clone']")
+    assert clone is not None and clone.find(f"primitive[@id='{lb.PING_RESOURCE}']") is not None
+    rule = cib.find(f".//rsc_location[@rsc='{lb.VIP_RESOURCE}']/rule")
+    assert rule is not None and rule.get("score") == "-INFINITY"
     props = {
         n.get("name"): n.get("value")
         for n in cib.iter("nvpair")
         if n.get("id", "").startswith("cib-")
     }
     assert props["stonith-enabled"] == "false" and props["no-quorum-policy"] == "ignore"
+
+
+@pytest.mark.checkers
+@pytest.mark.parametrize("manager", ["pacemaker", "keepalived"])
+def test_systemd_accepts_the_dropins(raw: dict[str, Any], tmp_path: Path, manager: str) -> None:
+    """`systemd-analyze verify` on a stand-in unit of each name with the rendered drop-in beside
+    it: an unknown key or a bad value is reported on stderr (and would be ignored by systemd)."""
+    plan = make_plan(raw, vip_manager=manager)
+    out = tree(plan, tmp_path)
+    units = tmp_path / "units"
+    dropins_dir = out / "kube-hapx01/etc/systemd/system"
+    for dropin in sorted(dropins_dir.glob("*.service.d")):
+        unit = units / dropin.name.removesuffix(".d")
+        unit.parent.mkdir(exist_ok=True)
+        unit.write_text("[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n")
+        (units / dropin.name).mkdir()
+        for conf in dropin.iterdir():
+            (units / dropin.name / conf.name).write_text(conf.read_text())
+        done = subprocess.run([checkrun.need("systemd-analyze"), "verify", str(unit)],
+                              capture_output=True, text=True, check=False,
+                              env={"SYSTEMD_UNIT_PATH": f"{units}:", "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    assert len(list(dropins_dir.glob("*.service.d"))) == 2
 
 
 @pytest.mark.checkers

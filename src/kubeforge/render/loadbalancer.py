@@ -1,5 +1,9 @@
 """The load-balancer pair: HAProxy in front of the control plane, and the API VIP held by
 Pacemaker/Corosync (as in the reference) or keepalived (spec.loadbalancer.vip_manager).
+
+Either way haproxy runs on both nodes under systemd and only the VIP moves; systemd drop-ins
+restart every daemon of the pair when it dies, and take the VIP off a node whose VIP manager
+died (there is no STONITH to do it: docs/demos.md, "Self-healing").
 """
 
 from __future__ import annotations
@@ -7,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from kubeforge.errors import RenderError
 from kubeforge.plan.model import Machine, Nic, Plan
@@ -21,11 +26,16 @@ AUTHKEY = "/etc/corosync/authkey"
 CRM_SCRIPT = "/etc/kubeforge/pacemaker.crm"
 KEEPALIVED = "/etc/keepalived/keepalived.conf"
 SYSCTL = "/etc/sysctl.d/10-kubeforge-loadbalancer.conf"
+# 60-: sorts after the 50-pacemaker.conf Pacemaker writes for units it manages (Restart=no).
+DROPIN = "/etc/systemd/system/{unit}.service.d/60-kubeforge.conf"
 
 # Pacemaker resource ids, for the engine and the lab to query (crm_resource --locate ...).
 VIP_RESOURCE = "kubeforge-vip"
-HAPROXY_RESOURCE = "kubeforge-haproxy"
-GROUP_RESOURCE = "kubeforge-api"
+PING_RESOURCE = "kubeforge-ping"
+# The group of kubeforge <= 0.1 (VIP + haproxy as a Pacemaker resource): the lb phase retires it.
+OLD_GROUP_RESOURCE = "kubeforge-api"
+# keepalived: a haproxy away longer than this (systemd brings it back within one) is a fault.
+HAPROXY_TRACK_DELAY_S = 3
 
 # Characters HAProxy's config parser treats specially (spaces, comments, quotes, escapes, $VAR).
 _HAPROXY_UNSAFE = re.compile(r"[\s#'\"\\$:]")
@@ -43,10 +53,11 @@ def render(plan: Plan, secrets: Secrets) -> list[Artifact]:
     artifacts = [_haproxy(plan, secrets, lb) for lb in balancers]
     if not balancers:
         return artifacts
+    artifacts += [a for lb in balancers for a in _dropins(plan, lb)]
     if plan.spec.loadbalancer.vip_manager == "pacemaker":
         artifacts += [a for lb in balancers for a in _pacemaker(plan, secrets, lb, balancers)]
     else:
-        artifacts += [a for lb in balancers for a in _keepalived(plan, secrets, lb, balancers)]
+        artifacts += [a for lb in balancers for a in _keepalived(plan, lb, balancers)]
     return artifacts
 
 
@@ -107,36 +118,63 @@ def _crm_script(plan: Plan, lb: Machine) -> str:
         prefix_len=nic.prefix_len,
         nic=nic.name,
         vip_id=VIP_RESOURCE,
-        haproxy_id=HAPROXY_RESOURCE,
-        group_id=GROUP_RESOURCE,
+        ping_id=PING_RESOURCE,
+        ping_hosts=" ".join(str(a) for a in ping_targets(plan, nic)),
         migration_threshold=2,
         failure_timeout="60s",
     )
 
 
-def _keepalived(
-    plan: Plan, secrets: Secrets, lb: Machine, balancers: list[Machine]
-) -> list[Artifact]:
+def ping_targets(plan: Plan, nic: Nic) -> list[IPv4Address]:
+    """Whom a balancer pings to know it is still on the VIP's segment: the gateway's address
+    there and both balancers (its own always answers, so two answers = one other machine)."""
+    subnet = plan.subnets[nic.subnet or ""]
+    return [subnet.gateway, *(m.address for m in plan.by_role("loadbalancer"))]
+
+
+def _dropins(plan: Plan, lb: Machine) -> list[Artifact]:
+    """systemd drop-ins: which daemons systemd restarts, and which take the VIP with them."""
     nic = _vip_nic(plan, lb)
+    vip = f"{plan.network.api_vip}/{nic.prefix_len}"
+    units = ["haproxy"]
+    units += ["corosync"] if plan.spec.loadbalancer.vip_manager == "pacemaker" else ["keepalived"]
+    return [
+        host_file(COMPONENT, lb.name, DROPIN.format(unit=unit), render_template(
+            "loadbalancer/dropin.conf.j2", host=lb.name, unit=unit, vip=vip, nic=nic.name))
+        for unit in units
+    ]
+
+
+def _keepalived(plan: Plan, lb: Machine, balancers: list[Machine]) -> list[Artifact]:
+    nic = _vip_nic(plan, lb)
+    spec = plan.spec.loadbalancer.keepalived
+    # The first load balancer is preferred; 10 apart leaves room for manual tuning.
+    priority = min(254, 100 + 10 * (len(balancers) - lb.index))
     text = render_template(
         "loadbalancer/keepalived.conf.j2",
         host=lb.name,
         nic=nic.name,
         router_id=vrrp_router_id(plan.name),
-        # The first load balancer is preferred; 10 apart leaves room for manual tuning.
-        priority=min(254, 100 + 10 * (len(balancers) - lb.index)),
+        priority=priority,
         address=lb.address,
         peers=[m.address for m in balancers if m.name != lb.name],
-        password=secrets.keepalived_password,
+        advert_int=f"{spec.advert_ms / 1000:g}",
+        takeover_s=f"{takeover_s(spec.advert_ms, priority):.2f}",
+        haproxy_delay=HAPROXY_TRACK_DELAY_S,
         api_vip=plan.network.api_vip,
         prefix_len=nic.prefix_len,
     )
     return [
-        host_file(COMPONENT, lb.name, KEEPALIVED, text, mode=0o600, secret=True),
+        host_file(COMPONENT, lb.name, KEEPALIVED, text),
         host_file(
             COMPONENT, lb.name, SYSCTL, render_template("loadbalancer/sysctl.conf.j2", host=lb.name)
         ),
     ]
+
+
+def takeover_s(advert_ms: int, priority: int) -> float:
+    """VRRPv3 master-down interval: 3 adverts + skew ((256 - priority) / 256 of one advert)."""
+    return (3 + (256 - priority) / 256) * advert_ms / 1000
 
 
 def vrrp_router_id(cluster: str) -> int:

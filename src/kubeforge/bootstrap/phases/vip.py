@@ -1,4 +1,4 @@
-"""vip: the Pacemaker resources (VIP + haproxy group), loaded once from the first LB.
+"""vip: the Pacemaker resources (the VIP, the ping clone), loaded once from the first LB.
 
 Runs after `lb` so that both nodes' Pacemaker is up: `crm configure load update` is
 idempotent, and re-runs only when the rendered crm file changes (or an earlier load was
@@ -18,7 +18,7 @@ WAIT_FOR_DC = ("for i in $(seq 90); do crm_attribute -G -n dc-version >/dev/null
 
 class Vip(Phase):
     name = "vip"
-    title = "the API VIP as a Pacemaker resource group"
+    title = "the API VIP as a Pacemaker resource"
 
     def hosts(self, ctx: Context) -> list[str]:
         return crm_loader(ctx)
