@@ -31,7 +31,8 @@ SSH_KEY = "ssh/id_ed25519"
 _T = TypeVar("_T")
 # What a bug in a rule or in the planner raises on a spec it did not expect: reported as a spec
 # problem (exit 2, no traceback) instead of escaping to the user.
-_PLANNING_BUGS = (KeyError, IndexError, ValueError, TypeError, AttributeError, ArithmeticError)
+_PLANNING_BUGS = (KeyError, IndexError, ValueError, TypeError, AttributeError, ArithmeticError,
+                  RecursionError)
 
 
 def _silent(_: str) -> None:
@@ -110,6 +111,6 @@ def _guarded(step: Callable[[], _T]) -> _T:
         return step()
     except _PLANNING_BUGS as exc:
         # The type only: a message could quote a spec value, and spec values may be secrets.
-        raise SpecError([(f"the spec passed loading but a check failed on it ({type(exc).__name__}); "
+        raise SpecError([(f"the spec could not be checked ({type(exc).__name__}); "
                           "run `kubeforge validate` and fix what it reports; if it reports nothing, "
                           "this is a kubeforge bug: please report it with the spec")]) from None

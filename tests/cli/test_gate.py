@@ -56,7 +56,7 @@ def _dummy(param: Any) -> str:
     return "1" if kind in (int, float) else "1.31"
 
 
-def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str, str]]:
+def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str | bytes, str]]:
     """name -> (file text, a word the error must contain)."""
     no_dmz = yaml.safe_load(yaml.safe_dump(raw))
     del no_dmz["network"]["subnets"]["dmz"]
@@ -70,6 +70,7 @@ def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str, str]]:
         "unknown-key": (yaml.safe_dump(unknown), "bogus_key"),
         "garbage-yaml": ("name: [unclosed\n\t: @@ {\n", "YAML"),
         "not-a-mapping": ("- just\n- a list\n", "mapping"),
+        "not-utf-8": (b"name: kube\xff\xfe\n", "error"),
     }
 
 
@@ -87,7 +88,7 @@ def test_every_command_refuses_an_invalid_spec_with_exit_2(
     failures = []
     for name, (text, word) in broken_specs(raw).items():
         spec = tmp_path / f"{name}.yaml"
-        spec.write_text(text)
+        spec.write_bytes(text if isinstance(text, bytes) else text.encode())
         for path, command in ALL:
             if "--file" not in options(command):
                 continue
