@@ -63,6 +63,7 @@ class Fixture:
 def fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     base = tmp_path_factory.mktemp("sshnet")
     state = base / "state"
+    state.mkdir(mode=0o700)  # holds the key and known_hosts: private, as the engine insists
     net = sshnet.SshNet(base / "net", 3)
     try:
         targets = {t.name: t for t in net.up(ssh.ensure_key(state))}
@@ -111,3 +112,19 @@ def test_recreated_machine_is_converged_again_not_skipped(fx: Fixture) -> None:
                              if not line.startswith("10.213.0.11 ")))
     out = fx.apply(["h1"])
     assert "skipped" not in out and (root / "etc/kf/demo.conf").read_text() == "on h1\n"
+
+
+def test_host_the_jump_cannot_reach_yet_is_waited_for_then_named(fx: Fixture) -> None:
+    """No machine behind the jump answers yet (a VM without its lease): the engine says whom it
+    waits for and why, gives up at the deadline, and the error names that cause."""
+    fx.targets["h9-booting"] = dataclasses.replace(fx.targets["h2"], name="h9-booting",
+                                                   address="10.213.0.99", jump="h1")
+    out = io.StringIO()
+    with pytest.raises(errors.ApplyError) as raised:
+        asyncio.run(engine.apply(
+            fx.ctx, Reach(fx.targets, fx.net.socket_factory()), fx.state,
+            Options(reach_wait=4.0, recheck=True), Console(file=out, width=200, color_system=None),
+            phases=[Demo(["h9-booting"])]))
+    assert "waiting for h9-booting: h1 cannot reach it yet" in out.getvalue()
+    assert "still not ready after 4 s: h1 cannot reach it yet" in str(raised.value)
+    assert "exited 255" not in str(raised.value) + out.getvalue()

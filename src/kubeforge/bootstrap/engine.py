@@ -26,16 +26,18 @@ async def apply(ctx: Context, reach: Reach, state_dir: Path, options: Options,
     """Run the selected phases on the reachable machines; raises ApplyError on the first
     failed phase. `transport` replaces SSH (tests run the agent locally)."""
     redact = Redactor(ctx.secret_values())
+    reporter = RichReporter(console or Console(), redact)
     with ClusterLock(state_dir):
         connector = None
         if transport is None:
             connector = ssh.Connector(state_dir, reach.targets, sock_factory=reach.sock_factory,
-                                      known_hosts=reach.known_hosts)
+                                      known_hosts=reach.known_hosts,
+                                      reach_wait=options.reach_wait, on_wait=reporter.waiting)
             transport = connector
         runner = Runner(ctx, phases or all_phases(), reach.targets,
                         AgentSession(transport, bins),
                         ApplyState.load(state_dir), HostLogs(state_dir / "logs", redact),
-                        RichReporter(console or Console(), redact), options)
+                        reporter, options)
         try:
             return await runner.run()
         finally:

@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 
 from kubeforge.bootstrap.hostlog import Redactor
 from kubeforge.bootstrap.phases.base import Phase
-from kubeforge.bootstrap.runner import HostReport, PhaseReport
+from kubeforge.bootstrap.runner import HostReport, PhaseReport, what_failed
 
 NO_CHANGES = "no changes would be performed"
 DRY_ONLY_NOTE = ("dry-run only: these hosts have no kubeadm/kubelet binaries (lab); "
@@ -54,8 +54,12 @@ class RichReporter:
             for line in report.changes:
                 self.print(f"      {escape(line)}")
         if report.failure:
-            f = report.failure
-            self.print(f"      [red]`{escape(f.command)}` exited {f.exit_status}[/]")
+            self.print(f"      [red]{escape(what_failed(report.failure))}[/]")
+
+    def waiting(self, host: str, reason: str, left: float) -> None:
+        """The engine waits for a machine that is still booting: say which, and why."""
+        self.print(f"  [yellow]…[/] waiting for {escape(host)}: {escape(reason)} "
+                   f"[dim](giving up in {left:.0f} s)[/]")
 
     def run_finished(self, reports: list[PhaseReport], dry_run: bool) -> None:
         pending = [(p, h) for p in reports for h in p.hosts if h.status == "would-change"]

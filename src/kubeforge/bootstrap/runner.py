@@ -22,10 +22,13 @@ from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.hostlog import HostLogs
 from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.session import AgentSession, Failure, Outcome
-from kubeforge.bootstrap.ssh import Target
+from kubeforge.bootstrap.ssh import REACH_WAIT, Target
 from kubeforge.bootstrap.state import ApplyState
 
 Status = Literal["skipped", "converged", "changed", "would-change", "failed"]
+# The exit status of a failure where no command ran (the host could not be reached, its plan
+# could not be made): its `stderr` holds the cause itself.
+NO_COMMAND = -1
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Options:
     dry_run: bool = False
     recheck: bool = False  # check hosts even when their inputs did not change
     selection: Selection = Selection()
+    reach_wait: float = REACH_WAIT  # per host: how long a booting machine is waited for
 
 
 @dataclass
@@ -186,7 +190,7 @@ class Runner:
         try:
             report = await self._converge(phase, host, dry, prerequisite)
         except errors.KubeforgeError as exc:
-            report = HostReport(host, "failed", failure=Failure(host, "ssh", 255, str(exc)))
+            report = HostReport(host, "failed", failure=Failure(host, "", NO_COMMAND, str(exc)))
         report.seconds = time.monotonic() - started
         if report.failure:
             self.logs.write(host, phase.name, "failed", failure=report.failure.__dict__)
@@ -272,6 +276,14 @@ def failure_message(phase: Phase, failed: list[HostReport]) -> str:
     for report in failed:
         f = report.failure
         assert f is not None
-        lines.append(f"  {f.host}: `{f.command}` exited {f.exit_status}")
-        lines += [f"    | {line}" for line in f.stderr.strip().splitlines()[-12:]]
+        lines.append(f"  {f.host}: {what_failed(f)}")
+        if f.exit_status != NO_COMMAND:  # else stderr is the cause, already said
+            lines += [f"    | {line}" for line in f.stderr.strip().splitlines()[-12:]]
     return "\n".join(lines)
+
+
+def what_failed(f: Failure) -> str:
+    """`command` exited N; or, when no command ran, the cause itself (host name dropped)."""
+    if f.exit_status != NO_COMMAND:
+        return f"`{f.command}` exited {f.exit_status}"
+    return f.stderr.strip().removeprefix(f"{f.host}: ")

@@ -3,6 +3,12 @@
 Host keys are trusted on first contact and written to `<state>/known_hosts` (OpenSSH
 format, so `ssh -o UserKnownHostsFile=...` reads it too). After that a different key is
 an error, never a prompt or a silent re-pin.
+
+Machines that are still booting are waited for: what a booting machine answers (connection
+refused, no route yet, a connection lost mid-handshake, "System is booting up" from
+pam_nologin, the jump host unable to reach it yet, a connect timeout) is retried with backoff
+until a per-host deadline, saying which host it waits for and why. What waiting cannot fix
+(the key refused, a host key that changed) fails at once.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from kubeforge import errors
 SocketFactory = Callable[[str, int], socket.socket]
 
 KEY_NAME = "id_ed25519"
-# A machine that just booted may still wait for its DHCP lease or its sshd: keep trying
-# this long before calling it unreachable.
-REACH_WAIT = 90.0
+# A machine that just booted may still wait for its DHCP lease, its sshd or the end of its
+# boot: keep trying this long (per host; `apply --wait-for-hosts`) before calling it unreachable.
+REACH_WAIT = 120.0
+# Told which host is waited for and why: (host, reason, seconds left before giving up).
+WaitNotice = Callable[[str, str, float], None]
 RUN_TIMEOUT = 3600.0  # package installs on slow mirrors can take long; hangs should not
 
 
@@ -89,24 +97,63 @@ class KnownHosts:
                 handle.write(f"{self.pattern(target)} {data[0]} {data[1]} {target.name}\n")
 
 
+# A connection dropped without a more specific reason (not PermissionDenied & co.).
+LOST = (asyncssh.ConnectionLost, asyncssh.DisconnectError)
+
+
+class Banners(asyncssh.SSHClient):
+    """Keeps the banners a server sends during login: sshd sends pam_nologin's "System is
+    booting up" as one, right before it drops the connection."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def auth_banner_received(self, msg: str, lang: str) -> None:
+        self.seen.append(msg.strip())
+
+
+def still_booting(exc: BaseException, banners: list[str], jump: str | None = None) -> str | None:
+    """Why `exc` (from a connect) looks like a machine that is not up yet, for a person; None
+    when waiting cannot help: the key refused, the host key changed, anything unknown."""
+    booting = [b for b in banners if "booting up" in b or "nologin" in b]
+    if booting:
+        return f"logins refused while it boots: {booting[-1].splitlines()[0]}"
+    if isinstance(exc, asyncssh.ChannelOpenError):
+        return f"{jump or 'the jump host'} cannot reach it yet: {exc.reason or exc}"
+    if isinstance(exc, asyncssh.DisconnectError) and type(exc) in LOST:
+        return f"connection lost during the SSH handshake ({exc.reason or exc})"
+    if isinstance(exc, asyncssh.Error):
+        return None  # PermissionDenied, HostKeyNotVerifiable, key exchange failures...
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (sshd is not listening yet)"
+    if isinstance(exc, TimeoutError):
+        return "no answer within the connect timeout"
+    if isinstance(exc, OSError):
+        return f"not reachable yet ({exc.strerror or exc})"
+    return None
+
+
 class Connector:
     """Opens and caches one connection per target; jumps go through the jump's connection."""
 
     def __init__(self, state_dir: Path, targets: dict[str, Target],
                  key_path: Path | None = None, sock_factory: SocketFactory | None = None,
                  connect_timeout: float = 15.0, known_hosts: Path | None = None,
-                 reach_wait: float = REACH_WAIT) -> None:
+                 reach_wait: float = REACH_WAIT, on_wait: WaitNotice | None = None) -> None:
         self.targets = targets
         self.known = KnownHosts(known_hosts or state_dir / "known_hosts")
         self.key_path = key_path or ensure_key(state_dir)
         self.sock_factory = sock_factory
         self.timeout = connect_timeout
         self.reach_wait = reach_wait
+        self.on_wait = on_wait
         self.retries: list[str] = []  # why a connection had to be retried (for the logs)
         self._conns: dict[str, asyncio.Task[asyncssh.SSHClientConnection]] = {}
 
     async def connection(self, name: str) -> asyncssh.SSHClientConnection:
         # One task per host: concurrent callers share a single handshake.
+        if name in self._conns and _closed(self._conns[name]):
+            del self._conns[name]  # lost (the machine rebooted, the jump dropped): dial again
         if name not in self._conns:
             self._conns[name] = asyncio.ensure_future(self._open(self.targets[name]))
         task = self._conns[name]
@@ -130,12 +177,21 @@ class Connector:
                 f"one pinned in {self.known.path}. If the machine was re-created on purpose, "
                 f"delete its line ({self.known.pattern(target)}) and re-run; otherwise "
                 f"something else answers at that address.") from exc
-        except (TimeoutError, OSError, asyncssh.Error) as exc:
-            via = f" via {target.jump}" if target.jump else ""
+        except asyncssh.PermissionDenied as exc:
+            raise errors.ApplyError(
+                f"{target.name}: {target.user}@{target.address}:{target.port} refused the "
+                f"kubeforge key ({exc.reason or exc}): authorise {self.key_path}.pub for "
+                f"{target.user} there (the cloud-init seed does), or pass --user.") from exc
+        except Unreachable as exc:
             raise errors.ApplyError(
                 f"{target.name}: cannot SSH to {target.user}@{target.address}:{target.port}"
-                f"{via}: {exc}. Check that the machine is up and that the kubeforge key "
-                f"({self.key_path}.pub) is authorised.") from exc
+                f"{_via(target)}: {exc}. Check that the machine is up (its console), or "
+                "wait longer with `kubeforge apply --wait-for-hosts SECONDS`.") from exc
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
+            raise errors.ApplyError(
+                f"{target.name}: cannot SSH to {target.user}@{target.address}:{target.port}"
+                f"{_via(target)}: {type(exc).__name__}: {exc}. Check the machine's sshd "
+                f"and that the kubeforge key ({self.key_path}.pub) is authorised.") from exc
         server_key = conn.get_server_host_key()
         if not pinned and server_key is not None:
             await self.known.pin(target, server_key)
@@ -143,28 +199,46 @@ class Connector:
 
     async def _dial_patiently(self, target: Target, options: asyncssh.SSHClientConnectionOptions
                               ) -> asyncssh.SSHClientConnection:
-        """Retry while nothing answers (booting, no lease yet); fail fast on anything else."""
-        deadline = asyncio.get_running_loop().time() + self.reach_wait
-        delay = 0.5
+        """Retry, with backoff, what a booting machine answers, until `reach_wait` seconds
+        have passed; fail at once on anything waiting cannot fix (`still_booting`)."""
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.reach_wait
+        delay, said = 0.5, ""
         while True:
+            banners = Banners()
             try:
-                return await self._dial(target, options)
-            except (TimeoutError, OSError, asyncssh.ChannelOpenError) as exc:
-                if asyncio.get_running_loop().time() + delay > deadline:
+                # The jump's own errors are its own (it waited for itself): not caught here.
+                tunnel = await self.connection(target.jump) if target.jump else None
+                return await self._dial(target, options, banners, tunnel)
+            except (TimeoutError, OSError, asyncssh.Error) as exc:
+                reason = still_booting(exc, banners.seen, target.jump)
+                if reason is None:
                     raise
-                self.retries.append(f"{target.name}: {exc}")
+                left = deadline - clock()
+                if left < delay:
+                    raise Unreachable(f"still not ready after {self.reach_wait:.0f} s: "
+                                      f"{reason}") from exc
+                self.retries.append(f"{target.name}: {reason}")
+                if self.on_wait is not None and reason != said:
+                    self.on_wait(target.name, reason, left)
+                said = reason
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _dial(self, target: Target,
-                    options: asyncssh.SSHClientConnectionOptions) -> asyncssh.SSHClientConnection:
-        if target.jump:
-            tunnel = await self.connection(target.jump)
-            return await tunnel.connect_ssh(target.address, target.port, options=options)
+    async def _dial(self, target: Target, options: asyncssh.SSHClientConnectionOptions,
+                    banners: Banners, tunnel: asyncssh.SSHClientConnection | None
+                    ) -> asyncssh.SSHClientConnection:
+        def client() -> Banners:
+            return banners
+
+        if tunnel is not None:
+            return await tunnel.connect_ssh(target.address, target.port, options=options,
+                                            client_factory=client)
         if self.sock_factory is not None:
             sock = await asyncio.to_thread(self.sock_factory, target.address, target.port)
-            return await asyncssh.connect(sock=sock, options=options)
-        return await asyncssh.connect(target.address, target.port, options=options)
+            return await asyncssh.connect(sock=sock, options=options, client_factory=client)
+        return await asyncssh.connect(target.address, target.port, options=options,
+                                      client_factory=client)
 
     async def run(self, name: str, command: str, stdin: bytes) -> Completed:
         conn = await self.connection(name)
@@ -181,6 +255,19 @@ class Connector:
             if task.done() and task.exception() is None:
                 await task.result().wait_closed()
         self._conns.clear()
+
+
+class Unreachable(Exception):
+    """A machine that kept answering like a booting one until its deadline."""
+
+
+def _via(target: Target) -> str:
+    return f" via {target.jump}" if target.jump else ""
+
+
+def _closed(task: asyncio.Task[asyncssh.SSHClientConnection]) -> bool:
+    return (task.done() and not task.cancelled() and task.exception() is None
+            and task.result().is_closed())
 
 
 def as_bytes(data: bytes | str | None) -> bytes:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kubeforge import errors
-from kubeforge.bootstrap import engine, inventory
+from kubeforge.bootstrap import engine, inventory, ssh
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases import all_phases
 from kubeforge.bootstrap.runner import Options, Selection
@@ -45,6 +45,11 @@ def apply(
     lab: Annotated[bool, typer.Option(
         "--lab", help="Apply to the lab's machines (after `kubeforge lab up`, which records "
         "no endpoints; after `kubeforge up --provider lab` no flag is needed).")] = False,
+    wait_for_hosts: Annotated[float, typer.Option(
+        "--wait-for-hosts", min=0, metavar="SECONDS",
+        help="Per machine: how long to wait for one that is still booting (connection "
+        "refused or lost, 'System is booting up', no route yet) before failing.")
+    ] = ssh.REACH_WAIT,
 ) -> None:
     """Converge the machines: check each phase per host, change only what differs.
 
@@ -55,7 +60,8 @@ def apply(
     ctx = Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets(),
                   kubernetes_binaries=reach.kubernetes_binaries)
     wanted = frozenset(h.strip() for h in hosts.split(",")) if hosts else None
-    options = Options(dry_run, recheck, Selection(tuple(phase or ()), from_phase, wanted))
+    options = Options(dry_run, recheck, Selection(tuple(phase or ()), from_phase, wanted),
+                      reach_wait=wait_for_hosts)
     asyncio.run(engine.apply(ctx, reach, ws.state_dir, options, console.out))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,12 @@ from kubeforge.lab.record import Made, Record
 from kubeforge.lab.seeds import Seeds
 from kubeforge.lab.topology import LabMachine, Topology
 from kubeforge.plan.model import Plan
+
+# systemd and its daemons in every machine hold inotify instances, all counted against root's
+# host-wide limit (128 by default): one lab takes ~90, a second one exhausts it and its machines
+# die at boot ("Failed to allocate manager object: Too many open files"). Raised, never lowered.
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+MIN_INOTIFY_INSTANCES = 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
     if record.made and all(s.ready for s in status(plan, paths)):
         wait_ready(paths, plan, [m.name for m in topo.machines], record, waiting)
         return record
+    _raise_inotify_limit()
     added = _added_machines(plan, topo, paths) if record.made else []
     if added:
         return _grow(paths, plan, topo, record, added, seeds, waiting)
@@ -75,6 +83,11 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
             _boot(paths, plan, lab_machine, tree, seeds, record)
         wait_ready(paths, plan, [m.name for m in group], record, waiting)
     return record
+
+
+def _raise_inotify_limit() -> None:
+    if int(INOTIFY_INSTANCES.read_text()) < MIN_INOTIFY_INSTANCES:
+        INOTIFY_INSTANCES.write_text(f"{MIN_INOTIFY_INSTANCES}\n")
 
 
 def _added_machines(plan: Plan, topo: Topology, paths: LabPaths) -> list[LabMachine]:
@@ -151,7 +164,8 @@ def wait_ready(paths: LabPaths, plan: Plan, hosts: list[str], record: Record,
         made = record.process(f"nspawn:{host}")
         if made is None or not machine.alive(made):
             log = paths.machine_dir(host) / "console.log"
-            return readiness.Verdict(host, False, f"stopped while booting; see {log}", final=True)
+            return readiness.Verdict(host, False, f"stopped while booting ({_last_words(log)}); "
+                                     f"see {log}", final=True)
         if not _ready(paths, topo, lab_machine):  # cheap, local: no SSH attempt before it
             return readiness.Verdict(host, False, "cloud-init running or sshd not answering yet")
         return by_login(host)
@@ -159,9 +173,21 @@ def wait_ready(paths: LabPaths, plan: Plan, hosts: list[str], record: Record,
     pending = readiness.wait(hosts, probe, waiting.timeout, waiting.progress,
                              interval=0.5, longest=2.0)
     if pending:
-        raise LabError(f"not ready after {waiting.timeout:.0f} s (an SSH login by the operator's "
-                       f"route, boot finished, cloud-init done):\n{readiness.describe(pending)}\n"
-                       f"see {paths.state}/machines/<host>/console.log")
+        raise LabError(f"machines not ready (waited up to {waiting.timeout:.0f} s for an SSH "
+                       "login by the operator's route, boot finished, cloud-init done):\n"
+                       f"{readiness.describe(pending)}\nsee {paths.state}/machines/<host>/"
+                       "console.log; `kubeforge lab down` cleans up")
+
+
+def _last_words(log: Path) -> str:
+    """The console's last failure line (ANSI colours removed), to name the cause at once."""
+    try:
+        lines = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).strip()
+                 for line in log.read_text(errors="replace").splitlines()]
+    except OSError:
+        return "no console log"
+    failed = [line for line in lines if "ailed" in line and ": " in line]  # with its cause
+    return (failed or [line for line in lines if line] or ["empty console log"])[-1][:200]
 
 
 def _ready(paths: LabPaths, topo: Topology, lab_machine: LabMachine) -> bool:
