@@ -23,6 +23,7 @@ from kubeforge.plan import findings as findings_mod
 from kubeforge.plan import validate as validate_mod
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
+from kubeforge.render import private
 from kubeforge.render import secrets as secrets_store
 from kubeforge.spec import default, load
 from kubeforge.spec.model import ClusterSpec
@@ -61,7 +62,14 @@ class Workspace:
         _guarded(lambda: build_plan(self.spec))  # names and addresses: key-independent
         if state:
             secrets_store.check_state(self.state_dir, self.spec)
+            self._check_key()
         return found
+
+    def _check_key(self) -> None:
+        """A generated key pair, if there is one, is ours alone and well formed."""
+        if not self.spec.ssh_public_key and private.check(self.ssh_key_path):
+            secrets_store.read_ssh_public_key(self.ssh_key_path.with_suffix(".pub"),
+                                              self.ssh_key_path)
 
     @property
     def state_root_dir(self) -> Path:

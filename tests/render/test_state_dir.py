@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kubeforge.errors import StateError
+from kubeforge.errors import SpecError, StateError
 from kubeforge.render import secrets
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
@@ -157,10 +157,13 @@ def test_a_secret_set_in_the_spec_after_the_first_render_replaces_the_stored_one
 
 def test_a_spec_secret_the_config_cannot_carry_is_refused_with_the_reason(state: Path) -> None:
     before = (state / secrets.FILE).read_bytes()
-    with pytest.raises(StateError) as caught:
-        secrets.load_or_create(state, spec(stats_password="twelve chars but:spaces"))
+    hostile = spec(stats_password="twelve chars but:spaces")
+    with pytest.raises(SpecError) as caught:
+        secrets.load_or_create(state, hostile)
     assert "loadbalancer.stats_password" in str(caught.value) and "spaces" not in str(caught.value)
     assert (state / secrets.FILE).read_bytes() == before
+    with pytest.raises(SpecError):
+        secrets.check_state(state, hostile)  # the gate, before anything is written
 
 
 def test_a_planted_temporary_link_is_not_followed(state: Path, tmp_path: Path) -> None:

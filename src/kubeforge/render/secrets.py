@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from kubeforge.errors import StateError
+from kubeforge.errors import SpecError, StateError
 from kubeforge.render import private
 from kubeforge.spec.model import ClusterSpec
 
@@ -118,6 +118,7 @@ def generate(spec: ClusterSpec) -> Secrets:
 
 def check_state(state_dir: Path, spec: ClusterSpec) -> None:
     """Everything load_or_create would refuse, refused now, reading only (the gate calls it)."""
+    _spec_checked(spec)
     private.check(state_dir.parent, secret=False)
     if private.check(state_dir):
         _stored(state_dir / FILE)
@@ -155,7 +156,7 @@ def _spec_checked(spec: ClusterSpec) -> dict[str, str]:
     problems = [f"{SPEC_FIELDS[name]}: {_problem(name, value)}; fix it, or remove it to have one "
                 "generated" for name, value in given.items() if _problem(name, value)]
     if problems:
-        raise StateError("\n".join(problems))
+        raise SpecError(problems)
     return given
 
 
