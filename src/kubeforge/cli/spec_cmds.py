@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kubeforge.cli import console
+from kubeforge.cli import console, fits
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.model import Plan
 from kubeforge.render import bundle, outdir
@@ -49,13 +49,16 @@ def plan(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a one-page report.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an existing report (only a report kubeforge wrote).")] = False,
+    provider: fits.ProviderOption = "virtualbox",
 ) -> None:
-    """Show the machines and networks the spec plans (and optionally an HTML report)."""
+    """Show the machines and networks the spec plans, whether they fit this host for the
+    provider (and optionally an HTML report)."""
     workspace = console.checked_workspace(spec, state)
     found = workspace.findings
     planned = workspace.plan()
     console.out.print(host_table(planned))
     console.out.print(network_table(planned))
+    fits.report(planned, provider, workspace.state_dir)
     if html:
         from kubeforge.report import html as report
 

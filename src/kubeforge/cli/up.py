@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from kubeforge import provision
-from kubeforge.cli import console
+from kubeforge.cli import console, fits
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
@@ -82,6 +82,7 @@ def up(
     workspace = console.checked_workspace(spec_path, state_dir)
     # A dry-run writes nothing, so it must not generate the operator's key pair.
     plan = build_plan(workspace.spec) if dry_run else workspace.plan()
+    fits.warn(plan, provider, workspace.state_dir)
     options = _options(workspace, plan, dry_run, image, uri, inventory, pool, option)
     if provider in NEEDS_SEEDS and not dry_run:
         _render_seeds(workspace, plan, options.seeds_dir.parent)
