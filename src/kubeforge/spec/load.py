@@ -188,7 +188,8 @@ def _private_keys(data: Any, path: Path_ = ()) -> list[Path_]:
     if isinstance(data, str):
         return [path] if keys.looks_private(data) else []
     if isinstance(data, dict):
-        return [p for k, v in data.items() for p in _private_keys(v, (*path, str(k)))]
+        return [p for k, v in data.items() for p in _private_keys(str(k), (*path, str(k)))
+                + _private_keys(v, (*path, str(k)))]
     if isinstance(data, list):
         return [p for i, v in enumerate(data) for p in _private_keys(v, (*path, i))]
     return []
@@ -200,14 +201,15 @@ def _private_key_problem(loc: Path_) -> str:
             "(ssh_public_key takes the .pub line)")
 
 
-_SAFE_PART = re.compile(r"[A-Za-z0-9_./-]{1,64}")
+_SAFE_PART = re.compile(r"[A-Za-z0-9_./-]{1,40}")
 _SHOWN = re.compile(r"[\x20-\x7e]{0,40}")
 
 
 def _part(value: object) -> str:
     """A key of the user's file as it may appear in a message: short and printable, or elided."""
     text = str(value)
-    return text if _SAFE_PART.fullmatch(text) else f"<key of {len(text)} characters>"
+    shown = _SAFE_PART.fullmatch(text) and not keys.looks_private(text)
+    return text if shown else f"<key of {len(text)} characters>"
 
 
 def _shown(value: object) -> str:

@@ -7,7 +7,7 @@ Field shapes only: cross-field rules (overlaps, pools inside subnets, quorum...)
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,7 +69,7 @@ class HostGroup(Strict):
     memory_mb: int = Field(ge=128, le=4 * 1024 * 1024, description="MB, at most 4 TiB.")
     disk_gb: int = Field(50, ge=4, le=65536, description="GB, at most 64 TiB.")
     data_disk_gb: int | None = Field(None, ge=1, le=65536, description="Extra disk (gluster bricks).")
-    data_disks: dict[str, Annotated[str, Field(pattern=r"^/dev/disk/by-(id|path)/[^/\s]+$")]] = Field(
+    data_disks: dict[types.DnsLabel, types.DiskPath] = Field(
         default_factory=dict,
         description="Existing hosts only: each machine's data disk by its stable path, e.g. "
         "{kube-glus01: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4}. kubeforge formats that disk only "

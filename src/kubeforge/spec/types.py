@@ -32,6 +32,7 @@ DEBIAN_RELEASE = r"^[a-z]{2,20}$"
 GLUSTER_VOLUME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 HTTP_URL = r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]{0,1024})?$"
 LEASE_TIME = r"^([0-9]{1,8}[smhd]?|infinite)$"
+DISK_PATH = r"^/dev/disk/by-(id|path)/[\x21-\x2e\x30-\x7e]{1,200}$"  # printable, no '/'
 
 GRAMMARS: dict[str, str] = {
     DNS_LABEL: "a DNS-1123 label: 1-63 characters a-z, 0-9 and '-', starting and ending with a "
@@ -58,6 +59,8 @@ GRAMMARS: dict[str, str] = {
     "(e.g. http://heketi.storage.svc:8080)",
     LEASE_TIME: "a dnsmasq lease time: a number with an optional unit s, m, h or d, or infinite "
     "(e.g. 12h)",
+    DISK_PATH: "a stable disk path /dev/disk/by-id/NAME or /dev/disk/by-path/NAME (printable "
+    "ASCII, no space or '/' in NAME)",
 }
 
 # Accounts of a Debian base image: cloud-init would hand the operator's key and sudo to them.
@@ -98,4 +101,5 @@ DebianRelease = Annotated[str, _pattern(DEBIAN_RELEASE, 20)]
 GlusterVolume = Annotated[str, _pattern(GLUSTER_VOLUME, 63)]
 HttpUrl = Annotated[str, _pattern(HTTP_URL, 2048)]
 LeaseTime = Annotated[str, _pattern(LEASE_TIME, 12)]
+DiskPath = Annotated[str, _pattern(DISK_PATH, 230)]
 Port = Annotated[int, Field(ge=1, le=65535)]
