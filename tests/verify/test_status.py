@@ -19,9 +19,10 @@ STATUS_XML = """<cliOutput><volStatus><volumes><volume><volName>gv0</volName>
 <node><hostname>kube-glus02.kube.local</hostname><path>/srv/gluster/gv0/brick</path><status>0</status></node>
 <node><hostname>Self-heal Daemon</hostname><path>localhost</path><status>1</status></node>
 </volume></volumes></volStatus></cliOutput>"""
+# The shape glfs-heal writes (gluster heal/src/glfs-heal.c: <brick hostUuid><name>host:path).
 HEAL_XML = """<cliOutput><healInfo><bricks>
-<brick hostUuid="x" name="kube-glus01.kube.local:/srv/gluster/gv0/brick"><status>Connected</status><numberOfEntries>4</numberOfEntries></brick>
-<brick hostUuid="y" name="kube-glus02.kube.local:/srv/gluster/gv0/brick"><status>Transport endpoint is not connected</status><numberOfEntries>-</numberOfEntries></brick>
+<brick hostUuid="x"><name>kube-glus01.kube.local:/srv/gluster/gv0/brick</name><status>Connected</status><numberOfEntries>4</numberOfEntries></brick>
+<brick hostUuid="y"><name>kube-glus02.kube.local:/srv/gluster/gv0/brick</name><status>Transport endpoint is not connected</status><numberOfEntries>-</numberOfEntries></brick>
 </bricks></healInfo></cliOutput>"""
 
 

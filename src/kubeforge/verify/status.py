@@ -133,7 +133,8 @@ def _heal_counts(heal_xml: str) -> dict[str, int]:
     for brick in ElementTree.fromstring(heal_xml).iter("brick"):
         number = brick.findtext("numberOfEntries") or ""
         if number.isdigit():
-            counts[brick.get("name") or ""] = int(number)
+            # glfs-heal writes the brick as a <name> element (host:path)
+            counts[brick.findtext("name") or ""] = int(number)
     return counts
 
 
