@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kubeforge.cli import apply, console, demo, lab, spec_cmds, up, versions
+from kubeforge.cli import apply, console, demo, image, lab, spec_cmds, up, versions
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command()(apply.apply)
 app.command()(versions.versions)
 app.add_typer(lab.app, name="lab")
 app.add_typer(demo.app, name="demo")
+app.add_typer(image.app, name="image")
 
 
 def main() -> None:

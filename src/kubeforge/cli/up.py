@@ -15,7 +15,7 @@ from kubeforge.cli import console, fits
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.build import build_plan
 from kubeforge.plan.model import Plan
-from kubeforge.provision import handoff, images
+from kubeforge.provision import handoff, image_build, images
 from kubeforge.provision.base import Action, Endpoint, Options, Provider
 from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
@@ -55,7 +55,7 @@ ProviderOptions = Annotated[
         "--option",
         help="Provider option KEY=VALUE, repeatable. libvirt: uplink_cidr=CIDR, "
         "domain_type=kvm|qemu (qemu: TCG, no KVM), uplink_dns=off (libvirt's dnsmasq answers no "
-        "DNS on the uplink).",
+        "DNS on the uplink), uplink_forward=open (no NAT, no firewall rules: a sealed host).",
     ),
 ]
 WaitOption = Annotated[
@@ -169,6 +169,8 @@ def _print_actions(chosen: Provider, actions: list[Action], dry_run: bool) -> No
 
 def _save_endpoints(state_dir: Path, chosen: Provider, endpoints: dict[str, Endpoint]) -> None:
     """The handover to every later command: how to reach each machine."""
-    record = handoff.Handoff(chosen.name, endpoints, chosen.kubernetes_binaries)
+    # An image from `kubeforge image build` holds no kubeadm/kubelet (Debian ships none).
+    binaries = chosen.kubernetes_binaries and image_build.kubernetes_binaries(chosen.options.image)
+    record = handoff.Handoff(chosen.name, endpoints, binaries)
     written = handoff.save(state_dir, record)
     console.out.print(f"endpoints written to {written}", highlight=False)

@@ -186,6 +186,7 @@ class Libvirt(Provider):
             uplink.mac,
             gateway.name,
             dns=self.options.extra.get("uplink_dns", "on") != "off",
+            forward=self._uplink_forward(),
         )
         return docs
 
@@ -199,6 +200,12 @@ class Libvirt(Provider):
         networks = [self.network_name(n.subnet or UPLINK) for n in machine.nics]
         return xml.domain(machine, self.plan.name, domain_type, disks, networks,
                           self.kernel_boot())
+
+    def _uplink_forward(self) -> str:
+        mode = self.options.extra.get("uplink_forward", "nat")
+        if mode not in ("nat", "open"):
+            raise ProviderError(f"uplink_forward {mode!r}: nat (the default) or open")
+        return mode
 
     def kernel_boot(self) -> xml.KernelBoot | None:
         """Direct kernel boot from the pool when the image came with a kernel (image build)."""

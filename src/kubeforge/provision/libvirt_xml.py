@@ -12,6 +12,7 @@ from ipaddress import IPv4Network
 
 from kubeforge.plan.model import Machine
 
+CONSOLE_LOG_DIR = "/var/log/libvirt/qemu"  # libvirt's own log directory for domains
 METADATA_NS = "urn:kubeforge:machine"  # marks domains kubeforge made (role, cluster)
 
 
@@ -44,14 +45,15 @@ def network_isolated(name: str, bridge: str) -> str:
 
 
 def network_nat(name: str, bridge: str, cidr: IPv4Network, gateway_mac: str, gateway: str,
-                dns: bool = True) -> str:
+                dns: bool = True, forward: str = "nat") -> str:
     """The gateway's uplink: NAT to the host's network; libvirt's DHCP pins the gateway's
-    address by MAC so the operator's front door is known in advance. `dns=False`: libvirt's
-    dnsmasq answers no DNS (and so forwards nothing), for sealed rehearsals."""
+    address by MAC so the operator's front door is known in advance. For sealed rehearsals:
+    `dns=False` (libvirt's dnsmasq answers no DNS, so forwards nothing) and `forward="open"`
+    (libvirt adds no firewall rules and no NAT: only what the host routes, here nothing)."""
     hosts = list(cidr.hosts())
     root = ET.Element("network")
     ET.SubElement(root, "name").text = name
-    ET.SubElement(root, "forward", mode="nat")
+    ET.SubElement(root, "forward", mode=forward)
     ET.SubElement(root, "bridge", name=bridge, stp="on", delay="0")
     if not dns:
         ET.SubElement(root, "dns", enable="no")
@@ -117,7 +119,7 @@ def domain(
         devices.append(_disk(disk))
     for nic, network in zip(machine.nics, networks, strict=True):
         devices.append(_interface(nic.mac, network))
-    _console(devices)
+    _console(devices, machine.name)
     return _text(root)
 
 
@@ -142,9 +144,11 @@ def _interface(mac: str, network: str) -> ET.Element:
     return interface
 
 
-def _console(devices: ET.Element) -> None:
-    """Debian cloud images log to ttyS0; the RNG feeds sshd's first-boot key generation."""
+def _console(devices: ET.Element, name: str) -> None:
+    """Debian cloud images log to ttyS0, kept in a file too (what to read when a machine does
+    not come up); the RNG feeds sshd's first-boot key generation."""
     serial = ET.SubElement(devices, "serial", type="pty")
+    ET.SubElement(serial, "log", file=f"{CONSOLE_LOG_DIR}/{name}-console.log", append="off")
     ET.SubElement(serial, "target", port="0")
     console = ET.SubElement(devices, "console", type="pty")
     ET.SubElement(console, "target", type="serial", port="0")
