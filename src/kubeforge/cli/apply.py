@@ -8,15 +8,13 @@ from typing import Annotated
 import typer
 
 from kubeforge import errors
-from kubeforge.bootstrap import engine, inventory, ssh
-from kubeforge.bootstrap.context import Context
+from kubeforge.bootstrap import engine, inputs, inventory, ssh
 from kubeforge.bootstrap.phases import all_phases
 from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.model import Plan
 from kubeforge.provision import lab as provision_lab
-from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
 
 PHASE_NAMES = ", ".join(p.name for p in all_phases())
@@ -57,8 +55,7 @@ def apply(
     --gateway, --direct or --lab says otherwise."""
     ws = console.checked_workspace(spec, state)
     plan, reach = _reach(ws, gateway, direct, user, lab)
-    ctx = Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets(),
-                  kubernetes_binaries=reach.kubernetes_binaries)
+    ctx = inputs.context(ws, plan, reach)  # one way for apply and the day-2 commands
     wanted = frozenset(h.strip() for h in hosts.split(",")) if hosts else None
     options = Options(dry_run, recheck, Selection(tuple(phase or ()), from_phase, wanted),
                       reach_wait=wait_for_hosts)

@@ -45,7 +45,7 @@ LAB_EXTRAS = (
 # burn memory and fail without config.
 ROLE_SERVICES = (
     "dnsmasq", "haproxy", "corosync", "pacemaker", "keepalived", "glusterd", "containerd",
-    "nfs-ganesha", "nftables", "chrony", "rpcbind",
+    "nfs-ganesha", "nftables", "chrony", "rpcbind", "etcd",
 )
 # Periodic jobs and the console login prompt: not needed in a rehearsal, cost memory and CPU.
 MASKED_UNITS = (
@@ -80,7 +80,8 @@ system_info:
 def role_packages() -> tuple[str, ...]:
     """Every package any role may need, from the plan's single list (roles and VIP managers)."""
     names: list[str] = list(plan_packages.BASE)
-    for group in (*plan_packages.ROLE.values(), *plan_packages.VIP_MANAGER.values()):
+    for group in (*plan_packages.ROLE.values(), *plan_packages.VIP_MANAGER.values(),
+                  plan_packages.LAB_STANDINS):
         names += group
     return tuple(sorted(set(names) | set(LAB_EXTRAS)))
 

@@ -18,6 +18,12 @@ ROLE: dict[Role, tuple[str, ...]] = {
     "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha", "nfs-ganesha-gluster"),
 }
 
+# In the lab's base tree only: Debian's etcd daemon stands in for kubeadm's static-pod etcd on
+# the lab's control planes (bootstrap/phases/etcd.py); never installed on a real control plane
+# (kubeadm runs etcd itself and its preflight refuses ports 2379/2380 in use). etcdctl is
+# installed by the day-2 etcd steps where they need it (the lab has no mirror: preinstalled).
+LAB_STANDINS = ("etcd-server", "etcd-client")
+
 VIP_MANAGER = {
     "pacemaker": ("pacemaker", "corosync", "crmsh", "resource-agents"),
     "keepalived": ("keepalived",),

@@ -6,6 +6,7 @@ from kubeforge.bootstrap.phases.addons import Addons
 from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.phases.cni import Cni
 from kubeforge.bootstrap.phases.control_plane_init import ControlPlaneInit
+from kubeforge.bootstrap.phases.etcd import EtcdStandin, EtcdStandinJoin
 from kubeforge.bootstrap.phases.gateway import Gateway
 from kubeforge.bootstrap.phases.join import ControlPlaneJoin, WorkersJoin
 from kubeforge.bootstrap.phases.lb import LoadBalancer
@@ -22,6 +23,7 @@ from kubeforge.bootstrap.phases.vip import Vip
 def all_phases() -> list[Phase]:
     """Fresh instances: phases may hold facts gathered during one run."""
     return [Preflight(), Gateway(), Reachable(), LoadBalancer(), Vip(), StorageServers(),
-            StoragePool(), StorageExport(), NodePrereqs(), ControlPlaneInit(), Cni(),
+            StoragePool(), StorageExport(), EtcdStandin(), EtcdStandinJoin(), NodePrereqs(),
+            ControlPlaneInit(), Cni(),
             ControlPlaneJoin(), WorkersJoin(), Addons(), Storage(), VerifyApiVip(),
             VerifyNodes()]
