@@ -7,6 +7,7 @@ import sys
 import typer
 
 from kubeforge.cli import apply, console, demo, image, lab, spec_cmds, up, versions
+from kubeforge.cli import certs, etcd, nodes, reset, upgrade  # day 2
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -24,6 +25,12 @@ app.command()(versions.versions)
 app.add_typer(lab.app, name="lab")
 app.add_typer(demo.app, name="demo")
 app.add_typer(image.app, name="image")
+app.command()(nodes.add)
+app.command()(nodes.remove)
+app.command()(upgrade.upgrade)
+app.command()(reset.reset)
+app.add_typer(etcd.app, name="etcd")
+app.add_typer(certs.app, name="certs")
 
 
 def main() -> None:
