@@ -88,3 +88,21 @@ def test_bookworm_containerd_is_past_its_end_of_life(raw: dict[str, Any]) -> Non
     bookworm = spec(raw, kubernetes_version="1.35", containerd_source="debian", debian_release="bookworm")
     [finding] = versions_rules.containerd(bookworm)
     assert "1.6 series is past its end of life" in finding.message
+
+
+def test_extra_packages_may_not_ask_for_the_other_containerd(raw: dict[str, Any]) -> None:
+    raw["hosts"]["worker"]["packages"] = ["containerd", "htop"]
+    [finding] = versions_rules.containerd_packages(spec(raw))
+    assert finding.field == "hosts.worker.packages" and "'containerd' conflicts" in finding.message
+    raw["hosts"]["worker"]["packages"] = ["containerd.io"]
+    [finding] = versions_rules.containerd_packages(spec(raw, kubernetes_version="1.35", containerd_source="debian"))
+    assert "'containerd.io' conflicts" in finding.message
+
+
+def test_machines_ask_for_one_containerd(raw: dict[str, Any]) -> None:
+    from kubeforge.plan.build import build_plan
+
+    docker = build_plan(spec(raw)).machine("kube-node01").packages
+    assert "containerd" not in docker  # containerd.io comes from node-prereqs, after its source
+    debian = build_plan(spec(raw, kubernetes_version="1.35", containerd_source="debian")).machine("kube-node01")
+    assert "containerd" in debian.packages

@@ -31,7 +31,14 @@ VIP_MANAGER = {
 
 
 def for_role(spec: ClusterSpec, role: Role, extra: list[str]) -> tuple[str, ...]:
-    packages = list(BASE) + list(ROLE[role])
+    packages = [name for name in (*BASE, *ROLE[role]) if name not in replaced(spec)]
     if role == "loadbalancer":
         packages += VIP_MANAGER[spec.loadbalancer.vip_manager]
     return tuple(dict.fromkeys(packages + extra))
+
+
+def replaced(spec: ClusterSpec) -> set[str]:
+    """Debian packages the spec takes from elsewhere: containerd.io (containerd 2, from Docker's
+    apt repository, installed by node-prereqs once that source exists) replaces Debian's
+    containerd, and the two conflict."""
+    return set() if spec.containerd_source == "debian" else {"containerd"}

@@ -65,4 +65,18 @@ def kubernetes_version(spec: ClusterSpec) -> Iterator[Finding]:
     return kubernetes_window(spec, date.today())
 
 
-VERSION_RULES: tuple[Callable[[ClusterSpec], Iterator[Finding]], ...] = (kubernetes_version, containerd)
+def containerd_packages(spec: ClusterSpec) -> Iterator[Finding]:
+    """Extra packages must not ask for the other containerd: the two packages conflict, and each
+    apply would swap one for the other."""
+    other = versions.containerd_package("debian" if spec.containerd_source == "docker" else "docker")
+    for role in ("control_plane", "worker"):
+        if other in getattr(spec.hosts, role).packages:
+            yield error(f"hosts.{role}.packages", f"{other!r} conflicts with the containerd kubeforge "
+                        f"installs ({versions.containerd_package(spec.containerd_source)}, "
+                        f"containerd_source: {spec.containerd_source}); remove it, or change "
+                        "containerd_source")
+
+
+VERSION_RULES: tuple[Callable[[ClusterSpec], Iterator[Finding]], ...] = (
+    kubernetes_version, containerd, containerd_packages,
+)

@@ -47,14 +47,6 @@ def uses_docker_repository(spec: ClusterSpec) -> bool:
     return spec.containerd_source == "docker"
 
 
-def role_packages(spec: ClusterSpec, names: tuple[str, ...]) -> list[str]:
-    """A Kubernetes machine's Debian packages, without Debian's containerd when containerd.io
-    replaces it: asking for both would swap them on every apply (they conflict)."""
-    if not uses_docker_repository(spec):
-        return list(names)
-    return [name for name in names if name != versions.containerd_package("debian")]
-
-
 def kubernetes_machines(plan: Plan) -> list[Machine]:
     return [m for role in KUBERNETES_ROLES for m in plan.by_role(role)]
 

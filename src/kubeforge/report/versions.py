@@ -85,8 +85,7 @@ def _debian(spec: ClusterSpec) -> list[Row]:
     number = versions.DEBIAN_SUPPORTED.get(release, "?")
     result: list[Row] = [("Debian", f"{release} ({number})", "Debian's cloud images or installer")]
     for role, label in _ROLE_NAMES.items():
-        wanted = packages.for_role(spec, role, [])
-        names = [n for n in nodes.role_packages(spec, wanted) if n not in packages.BASE]
+        names = [n for n in packages.for_role(spec, role, []) if n not in packages.BASE]
         result.append((f"Debian packages: {label}", ", ".join(names), f"Debian {release} (the release's own)"))
     return result
 

@@ -34,7 +34,7 @@ class NodePrereqs(Phase):
         version = ctx.plan.spec.kubernetes_version
         source = under(rendered, nodes.APT_SOURCE)
         runtime = _containerd_source(ctx, rendered)
-        ops = [m.packages(*nodes.role_packages(ctx.plan.spec, machine.packages)), m.directory("/etc/apt/keyrings"), *runtime,
+        ops = [m.packages(*machine.packages), m.directory("/etc/apt/keyrings"), *runtime,
                *[op for op in rendered if op not in runtime],
                m.command("modules", "modprobe overlay && modprobe br_netfilter",
                          unless="test -d /sys/module/overlay && test -d /sys/module/br_netfilter"),
