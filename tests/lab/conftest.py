@@ -7,7 +7,9 @@ bounded in time, killed by PID) beside the whole lab session, e.g.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import io
 import os
 import subprocess
 from collections.abc import Iterator
@@ -15,10 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from kubeforge.bootstrap import engine, inventory
+from kubeforge.bootstrap.context import Context
+from kubeforge.bootstrap.runner import Options, Selection
 from kubeforge.lab import access, lifecycle, seeds, topology
 from kubeforge.lab.paths import LabPaths
 from kubeforge.plan.model import Plan
+from kubeforge.provision import lab as provision_lab
+from kubeforge.render import bundle
 from kubeforge.workspace import Workspace
 from tests import cpuhog
 
@@ -43,6 +51,18 @@ class Lab:
         route = access.route(self.plan, host, self.workspace.ssh_key_path, self.paths)
         return subprocess.run(route.ssh_argv([command]), capture_output=True, text=True,
                               timeout=120, check=False)
+
+    def apply(self, plan: Plan, phases: tuple[str, ...], dry_run: bool = False) -> str:
+        """`kubeforge apply --phase ...` on this lab for `plan` (this lab's, or a grown one)."""
+        secrets = self.workspace.secrets()
+        ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
+                      kubernetes_binaries=False)
+        reach = inventory.from_handoff(plan, provision_lab.handoff(plan, self.paths))
+        out = io.StringIO()
+        asyncio.run(engine.apply(ctx, reach, self.workspace.state_dir,
+                                 Options(dry_run=dry_run, selection=Selection(phases)),
+                                 Console(file=out, width=200, color_system=None)))
+        return out.getvalue()
 
     def out(self, host: str, command: str) -> str:
         done = self.exec(host, command)

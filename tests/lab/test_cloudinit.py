@@ -3,19 +3,11 @@ provider puts on the cidata ISO): hostname, admin user and key, network config b
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 
 import pytest
-from rich.console import Console
 
-from kubeforge.bootstrap import engine, inventory
-from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.output import NO_CHANGES
-from kubeforge.bootstrap.runner import Options, Selection
-from kubeforge.provision import lab as provision_lab
-from kubeforge.render import bundle
 from tests.lab.conftest import Lab, operator_public_key
 
 pytestmark = pytest.mark.lab
@@ -80,14 +72,7 @@ def test_machines_resolve_cluster_names_through_the_gateway(lab: Lab) -> None:
 def test_gateway_phase_finds_what_the_seed_installed_converged(lab: Lab) -> None:
     """The seed wrote the same bytes and started the same services as the gateway phase, so
     a dry-run of that phase right after `lab up` has nothing to do."""
-    secrets = lab.workspace.secrets()
-    ctx = Context(lab.plan, tuple(bundle.render_all(lab.plan, secrets)), secrets,
-                  kubernetes_binaries=False)
-    reach = inventory.from_handoff(lab.plan, provision_lab.handoff(lab.plan, lab.paths))
-    out = io.StringIO()
-    asyncio.run(engine.apply(ctx, reach, lab.workspace.state_dir,
-                             Options(dry_run=True, selection=Selection(("gateway",))),
-                             Console(file=out, width=200, color_system=None)))
-    assert NO_CHANGES in out.getvalue(), out.getvalue()
+    out = lab.apply(lab.plan, ("gateway",), dry_run=True)
+    assert NO_CHANGES in out, out
     assert lab.out(lab.plan.gateway.name, "systemctl is-active dnsmasq nftables").split() == [
         "active", "active"]

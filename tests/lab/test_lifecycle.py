@@ -13,7 +13,8 @@ pytestmark = pytest.mark.lab
 
 def test_up_again_changes_nothing(lab: Lab) -> None:
     before = Record.load(lab.paths.record).made
-    lifecycle.up(lab.plan, {}, lab.paths, identity=lab.workspace.ssh_key_path)  # no seeds needed: nothing is booted again
+    # No seeds needed: nothing is booted again (it only checks every machine takes a login).
+    lifecycle.up(lab.plan, {}, lab.paths, identity=lab.workspace.ssh_key_path)
     assert Record.load(lab.paths.record).made == before
 
 
@@ -24,15 +25,17 @@ def test_machines_have_private_shm_big_enough_for_pacemaker(lab: Lab) -> None:
 
 
 def test_grown_lab_boots_only_the_machine_added_to_the_plan(lab: Lab) -> None:
-    """A worker added to the spec: `up` boots that one machine; the others keep running."""
+    """A worker added to the spec: `up` boots that one machine; the others keep running. As
+    docs/lab.md says, the gateway phase runs first: the new machine's DHCP reservation."""
     record = Record.load(lab.paths.record)
     pids = {m.name: record.process(f"nspawn:{m.name}").pid for m in lab.plan.machines}  # type: ignore[union-attr]
     spec = lab.plan.spec
     worker = spec.hosts.worker.model_copy(update={"count": spec.hosts.worker.count + 1})
     bigger = seeds.lab_plan(spec.model_copy(
         update={"hosts": spec.hosts.model_copy(update={"worker": worker})}))
+    lab.apply(bigger, ("gateway",))  # raises ApplyError if it fails
     lifecycle.up(bigger, seeds.render_seeds(bigger), lab.paths,
-                 identity=lab.workspace.ssh_key_path)
+                 identity=lab.workspace.ssh_key_path)  # returns once it takes a login
     grown = Record.load(lab.paths.record)
     assert {name: grown.process(f"nspawn:{name}").pid for name in pids} == pids  # type: ignore[union-attr]
     ready = {s.name: s.ready for s in lifecycle.status(bigger, lab.paths)}

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,18 +260,21 @@ def _remove_state(paths: LabPaths) -> None:
 
 
 def status(plan: Plan, paths: LabPaths | None = None) -> list[MachineStatus]:
-    paths = paths or LabPaths.default()
-    record = Record.load(paths.record)
-    result = []
-    topo = topology.from_plan(plan, paths.prefix)
-    for lab_machine in topo.machines:
+    """Every machine of the plan: running, and ready (probed in parallel, through consoles)."""
+    lab_paths = paths or LabPaths.default()
+    record = Record.load(lab_paths.record)
+    topo = topology.from_plan(plan, lab_paths.prefix)
+
+    def one(lab_machine: LabMachine) -> MachineStatus:
         made = record.process(f"nspawn:{lab_machine.name}")
         running = made is not None and machine.alive(made)
-        ready = (running and _ready(paths, topo, lab_machine)
-                 and _booted(plan, lab_machine.name, paths))
-        result.append(MachineStatus(lab_machine.name, lab_machine.role, str(lab_machine.address),
-                                    made.pid if made else None, running, ready))
-    return result
+        ready = (running and _ready(lab_paths, topo, lab_machine)
+                 and _booted(plan, lab_machine.name, lab_paths))
+        return MachineStatus(lab_machine.name, lab_machine.role, str(lab_machine.address),
+                             made.pid if made else None, running, ready)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(one, topo.machines))
 
 
 def console_argv(plan: Plan, host: str, command: list[str], paths: LabPaths | None = None) -> list[str]:
