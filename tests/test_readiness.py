@@ -26,7 +26,9 @@ NOLOGIN = ("System is booting up. Unprivileged users are not permitted to log in
     (255, "", "ssh: connect to host 10.0.2.15 port 22: Connection refused\n", False,
      "Connection refused"),
     (255, "", ("channel 0: open failed: connect failed: No route to host\nstdio forwarding "
-               "failed\nConnection closed by UNKNOWN port 65535\n"), False, "Connection closed"),
+               "failed\nConnection closed by UNKNOWN port 65535\n"), False,
+     "open failed: connect failed: No route to host"),
+    (255, "", "Connection closed by 10.0.2.15 port 22\n", False, "Connection closed"),
     (255, "", "", False, "exit status 255, no output"),
 ])
 def test_judge_reads_the_probe_and_openssh_the_way_a_person_would(

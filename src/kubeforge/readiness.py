@@ -67,10 +67,16 @@ def judge(host: str, returncode: int, stdout: str, stderr: str) -> Verdict:
     return Verdict(host, False, f"systemd reports the system {state!r}, not running yet")
 
 
+# OpenSSH's lines that name a cause, most telling first ("Connection closed by ..." names none:
+# through a jump host it follows "channel 0: open failed: connect failed: No route to host").
+TELLING = ("booting up", "nologin", "Permission denied", "open failed", "refused", "No route",
+           "timed out", "Host key verification failed")
+
+
 def _login_failure(returncode: int, stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    booting = [line for line in lines if "booting up" in line or "nologin" in line]
-    detail = (booting or lines or [f"exit status {returncode}, no output"])[-1]
+    telling = [line for word in TELLING for line in lines if word in line]
+    detail = (telling or lines[-1:] or [f"exit status {returncode}, no output"])[0]
     return f"no SSH login yet: {detail}"
 
 
