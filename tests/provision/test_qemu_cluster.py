@@ -141,7 +141,7 @@ def test_five_vms_up_apply_status_destroy(run: Run) -> None:
     run.spec.write_text(five_machine_spec())
     plan = build.build_plan(load.parse(run.spec.read_text(), str(run.spec)))
     _image(run)
-    run.kubeforge("up", "up", *run.provider_args(), "--image", str(IMAGE))
+    run.kubeforge("up", "up", *run.provider_args(), "--image", str(IMAGE), "--timeout", "2700")
     assert not {f"kf-{plan.name[:6]}-{s}" for s in ("mast", "wan")} & virt_netns.root_links()
     run.kubeforge("apply", "apply", "-f", str(run.spec), "--state", str(run.state))
     _check_machines(run, plan)

@@ -58,6 +58,11 @@ ProviderOptions = Annotated[
         "DNS on the uplink), uplink_forward=open (no NAT, no firewall rules: a sealed host).",
     ),
 ]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=1, help="Seconds to wait for the machines to take a login "
+                 "(raise it for slow hosts: QEMU without KVM boots a machine in ~6 min)."),
+]
 WaitOption = Annotated[
     bool,
     typer.Option(
@@ -77,6 +82,7 @@ def up(
     inventory: InventoryOption = None,
     wait: WaitOption = True,
     option: ProviderOptions = None,
+    timeout: TimeoutOption = 300.0,
 ) -> None:
     """Create (or adopt, by name) the plan's networks and machines and start them."""
     workspace = console.checked_workspace(spec_path, state_dir)
@@ -87,11 +93,11 @@ def up(
     if provider in NEEDS_SEEDS and not dry_run:
         _render_seeds(workspace, plan, options.seeds_dir.parent)
     chosen = provision.make(provider, plan, options)
-    actions = chosen.plan_actions() if dry_run else chosen.up()
+    actions = chosen.plan_actions() if dry_run else chosen.up(timeout)
     _print_actions(chosen, actions, dry_run)
     if dry_run:
         return
-    endpoints = chosen.wait_for_ssh() if wait else chosen.endpoints()
+    endpoints = chosen.wait_for_ssh(timeout) if wait else chosen.endpoints()
     _save_endpoints(workspace.state_dir, chosen, endpoints)
 
 
