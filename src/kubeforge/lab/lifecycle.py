@@ -68,13 +68,18 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
         return _grow(paths, plan, topo, record, added, seeds, waiting)
     if record.made:
         down(paths)  # half up (crash, reboot): start from nothing rather than guess
-        record = Record(paths.record)
     _check_free(topo, paths)
+    return _build(paths, plan, topo, Record(paths.record), seeds, waiting)
+
+
+def _build(paths: LabPaths, plan: Plan, topo: Topology, record: Record, seeds: Seeds,
+           waiting: Waiting) -> Record:
+    """A whole lab from nothing. On failure everything made so far stays (recorded) for
+    inspection with `lab status`, `lab exec` and the console logs; `lab down` or the next
+    `lab up` removes it."""
     tree = base.ensure(paths, plan.spec.debian_release)
     record.release = plan.spec.debian_release
     record.save()
-    # On failure everything made so far stays (recorded) for inspection with `lab status`,
-    # `lab exec` and the console logs; `lab down` or the next `lab up` removes it.
     _networks(topo, record)
     internet.start_dnsmasq(paths, topo, record)
     # The gateway first: the others take their addresses from its dnsmasq as they boot.
