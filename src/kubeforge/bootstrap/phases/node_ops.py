@@ -15,7 +15,8 @@ APISERVER_POD = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 
 def absent(node: str) -> str:
-    return f"! {KUBECTL} get node {node} >/dev/null 2>&1"
+    """True only when the API server says the Node does not exist (unreachable: not absent)."""
+    return f"{KUBECTL} get node {node} 2>&1 | grep -q NotFound"
 
 
 def drain(via: str, node: str) -> Steps:
