@@ -92,3 +92,14 @@ def test_the_lab_records_its_namespace_and_known_hosts_as_data(tmp_path: Path,
     # The factory dials the recorded namespace: here it does not exist, and says so.
     with pytest.raises(netns_socket.NamespaceError, match="kfzz-operator does not exist"):
         reach.sock_factory(gate.host, gate.port)
+
+
+def test_a_record_others_can_read_or_redirect_is_refused(tmp_path: Path, plan: Plan) -> None:
+    written = handoff.save(tmp_path, _record(plan))
+    written.chmod(0o644)
+    with pytest.raises(StateError, match="chmod 600"):
+        handoff.load(tmp_path)
+    written.unlink()
+    written.symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(StateError, match="symlink"):
+        handoff.load(tmp_path)

@@ -20,7 +20,7 @@ from typing import Any
 
 from kubeforge.errors import StateError
 from kubeforge.provision.base import Endpoint
-from kubeforge.render import secrets as secrets_store
+from kubeforge.render import private
 
 FILE = "endpoints.json"
 VERSION = 1
@@ -45,19 +45,18 @@ def save(state_dir: Path, handoff: Handoff) -> Path:
             "kubernetes_binaries": handoff.kubernetes_binaries,
             "endpoints": [asdict(e) for e in handoff.endpoints.values()]}
     target = path(state_dir)
-    secrets_store.write_private(target, (json.dumps(data, indent=2) + "\n").encode())
+    private.write(target, (json.dumps(data, indent=2) + "\n").encode())
     return target
 
 
 def load(state_dir: Path) -> Handoff | None:
     """What `up` recorded, or None when nothing was (StateError naming the fix if unusable)."""
     target = path(state_dir)
-    if not target.exists():
+    if not private.check(target):  # a link, a foreign owner or open modes are refused
         return None
     try:
-        data = json.loads(target.read_text())
-        return _parse(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _parse(json.loads(private.read(target)))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StateError(f"{target}: unusable endpoint record ({exc}); run `kubeforge up` again "
                          "to write it anew, or pass --gateway/--direct") from None
 
