@@ -6,8 +6,24 @@ import sys
 
 import typer
 
-from kubeforge.cli import apply, console, demo, image, lab, spec_cmds, up, versions
-from kubeforge.cli import certs, etcd, nodes, reset, upgrade  # day 2
+from kubeforge.cli import (
+    apply,
+    certs,
+    console,
+    dashboard,
+    demo,
+    etcd,
+    image,
+    kubeconfig,
+    lab,
+    nodes,
+    reset,
+    spec_cmds,
+    status,
+    up,
+    upgrade,
+    versions,
+)
 from kubeforge.errors import KubeforgeError
 
 app = typer.Typer(
@@ -24,6 +40,9 @@ app.command()(apply.apply)
 app.command()(versions.versions)
 app.add_typer(lab.app, name="lab")
 app.add_typer(demo.app, name="demo")
+app.command()(kubeconfig.kubeconfig)
+app.command()(dashboard.dashboard)
+app.command()(status.status)
 app.add_typer(image.app, name="image")
 app.command()(nodes.add)
 app.command()(nodes.remove)
