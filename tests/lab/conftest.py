@@ -78,20 +78,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if item not in last] + last
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cpu_hog() -> Iterator[list[int]]:
-    """The load issue 9 asks the lab tests to survive, when KUBEFORGE_TEST_CPU_HOG asks for it."""
-    with cpuhog.running(cpuhog.requested()) as pids:
-        yield pids
-
-
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab_turn() -> None:
+    """This session's turn on the host's lab (root only)."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (network namespaces, mounts, systemd-nspawn)")
     SESSION_LOCK.parent.mkdir(parents=True, exist_ok=True)
     lock = SESSION_LOCK.open("w")
     fcntl.flock(lock, fcntl.LOCK_EX)  # released when this session's process ends
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cpu_hog(request: pytest.FixtureRequest) -> Iterator[list[int]]:
+    """The load issue 9 asks the lab tests to survive, when KUBEFORGE_TEST_CPU_HOG asks for it:
+    from this session's turn on the lab (not while it queues behind another) to its end."""
+    count = cpuhog.requested()
+    if count:
+        request.getfixturevalue("lab_turn")
+    with cpuhog.running(count) as pids:
+        yield pids
+
+
+@pytest.fixture(scope="session")
+def lab(lab_turn: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     workspace = Workspace(None, tmp_path_factory.mktemp("kubeforge-state"))
     plan = seeds.lab_plan(workspace.operator_spec())
     # The prefix (`kf`, or $KUBEFORGE_LAB_PREFIX) names the namespaces: a second lab can be up
