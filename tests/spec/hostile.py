@@ -38,9 +38,11 @@ PRIVATE_KEYS = [
     f"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ{PRIVATE_MARK}",
     f"PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\n{PRIVATE_MARK}",
 ]
+# Half of them valid (so the sentinel reaches rendered files), half refused in some way.
 SECRET_VALUES = st.sampled_from([
-    SENTINEL + "ok", SENTINEL + "#bad value\n", SENTINEL + "'", f"{SENTINEL}\x00", SENTINEL * 400,
-]) | st.just(918273645546372819) | st.just([SENTINEL]) | st.just({"v": SENTINEL})
+    SENTINEL + "ok", SENTINEL + "-1", SENTINEL + "=2", SENTINEL + "@3", SENTINEL + "#bad value\n",
+    SENTINEL + "'", f"{SENTINEL}\x00", SENTINEL * 400, 918273645546372819, [SENTINEL], {"v": SENTINEL},
+])
 SENTINELS = (SENTINEL, "918273645546372819", PRIVATE_MARK)
 
 FRAGMENTS = [

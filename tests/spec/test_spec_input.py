@@ -42,7 +42,7 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 # (case, file text, words the error must hold, text it must not hold)
 CASES: list[tuple[str, str | bytes, list[str], str | None]] = [
     ("dashboard-namespace-injection", with_("addons.dashboard.namespace", INJECTION),
-     ["addons.dashboard.namespace: String should have at most 63 characters"], "ClusterRoleBinding"),
+     ["addons.dashboard.namespace: longer than 63 characters; shorten it"], "ClusterRoleBinding"),
     ("dashboard-namespace-short-injection", with_("addons.dashboard.namespace", "x\n---\nkind: A"),
      ["addons.dashboard.namespace: must be a DNS-1123 label"], None),
     ("storageclass-name-newline", with_("storage.storage_class.name", "gluster\nprovisioner: evil"),
@@ -54,7 +54,7 @@ CASES: list[tuple[str, str | bytes, list[str], str | None]] = [
     ("numeric-secret", with_("loadbalancer.stats_password", 98765432109876),
      ["loadbalancer.stats_password: Input should be a valid string"], "98765432109876"),
     ("secret-with-newline", with_("storage.admin_key", "Sntl1234567890\nx"),
-     ["storage.admin_key: must be at most 128 characters"], "Sntl1234567890"),
+     ["storage.admin_key: must be at most 128 characters A-Z"], "Sntl1234567890"),
     ("root-admin", with_("admin_user", "root"), ["admin_user: root is a system account"], None),
     ("duplicate-key", default.default_text() + "name: other\n",
      ["duplicate key 'name' (first at line 4)"], None),

@@ -1,7 +1,7 @@
 """Read cluster.yaml into a ClusterSpec; every shape problem reported at once, with its fix.
 
 Reading is bounded before anything is built: at most MAX_BYTES of UTF-8, MAX_DEPTH levels of
-nesting and MAX_NODES values once aliases are expanded (an alias bomb is refused before it
+nesting, MAX_SCALAR characters per value and MAX_NODES values once aliases are expanded (an alias bomb is refused before it
 expands). Duplicate keys are refused, not silently resolved. Each problem is one line
 `FILE:LINE: field: what is wrong; the fix`, and never quotes a secret, a key or a long value.
 """
@@ -21,6 +21,7 @@ from kubeforge.spec import errata, keys, model, types
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 16  # the default spec nests 5 deep
 MAX_NODES = 10_000  # values after alias expansion; the default spec has ~150
+MAX_SCALAR = 16 * 1024  # characters of one value; the longest field (a URL) takes 2048
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
 Path_ = tuple[str | int, ...]
@@ -132,6 +133,9 @@ def _check_expansion(text: str) -> None:
             count += sizes[event.anchor]
         elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
             count += 1
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR:
+                raise _Refused(line, f"a value of {len(event.value)} characters; no field takes "
+                               f"more than {MAX_SCALAR}")
             if isinstance(event, yaml.ScalarEvent) and event.anchor:
                 sizes[event.anchor] = 1
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -234,6 +238,10 @@ def describe(err: Any) -> str:
     if kind == "ip_v4_network":
         return (f"{field}: not an IPv4 network{_echo(err)}; write its network address with the "
                 "prefix, host bits zero (e.g. 192.168.2.0/24)")
+    if kind == "string_too_long":
+        return f"{field}: longer than {err['ctx']['max_length']} characters; shorten it"
+    if kind == "string_type":
+        return f"{field}: Input should be a valid string; write it in quotes{_echo(err)}"
     if kind == "string_pattern_mismatch":
         grammar = types.GRAMMARS.get(str(err.get("ctx", {}).get("pattern")), "a plain value")
         return f"{field}: must be {grammar}{_echo(err)}"
