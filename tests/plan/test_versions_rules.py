@@ -79,7 +79,8 @@ def test_debian_containerd_1_7_is_refused_from_1_36(raw: dict[str, Any]) -> None
 
 
 def test_debian_containerd_fits_where_upstream_supports_it(raw: dict[str, Any]) -> None:
-    assert list(versions_rules.containerd(spec(raw, kubernetes_version="1.35", containerd_source="debian"))) == []
+    [eol] = versions_rules.containerd(spec(raw, kubernetes_version="1.35", containerd_source="debian"))
+    assert eol.severity == "warning" and "containerd 1.7 reached its end of life upstream" in eol.message
     forky = spec(raw, kubernetes_version="1.37", containerd_source="debian", debian_release="forky")
     assert list(versions_rules.containerd(forky)) == []
 
@@ -87,7 +88,7 @@ def test_debian_containerd_fits_where_upstream_supports_it(raw: dict[str, Any]) 
 def test_bookworm_containerd_is_past_its_end_of_life(raw: dict[str, Any]) -> None:
     bookworm = spec(raw, kubernetes_version="1.35", containerd_source="debian", debian_release="bookworm")
     [finding] = versions_rules.containerd(bookworm)
-    assert "1.6 series is past its end of life" in finding.message
+    assert "1.6 series reached its end of life on 2025-08-23" in finding.message
 
 
 def test_extra_packages_may_not_ask_for_the_other_containerd(raw: dict[str, Any]) -> None:

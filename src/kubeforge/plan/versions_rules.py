@@ -52,13 +52,18 @@ def containerd(spec: ClusterSpec) -> Iterator[Finding]:
     minor = versions.kubernetes_minor(spec.kubernetes_version)
     fix = ("set containerd_source: docker (containerd.io 2.x from Docker's apt repository, the "
            "default)")
-    if series in versions.CONTAINERD_EOL_SERIES:
+    if series in versions.CONTAINERD_REFUSED_SERIES:
         yield error("containerd_source", f"Debian {spec.debian_release} ships containerd {shipped}, "
-                    f"whose {series} series is past its end of life; {fix}")
+                    f"whose {series} series reached its end of life on "
+                    f"{versions.CONTAINERD_EOL_SERIES[series]}; {fix}")
     elif series.startswith("1.") and minor >= versions.CONTAINERD_2_FROM_MINOR:
         yield error("containerd_source", f"Debian {spec.debian_release} ships containerd {shipped}, "
                     f"but Kubernetes 1.{minor} needs containerd 2 (1.35 was the last to support "
                     f"1.x); {fix}, or use Debian forky's containerd 2, or Kubernetes 1.35")
+    elif series in versions.CONTAINERD_EOL_SERIES:
+        yield warning("containerd_source", f"containerd {series} reached its end of life upstream in "
+                      f"{versions.CONTAINERD_EOL_SERIES[series]} (Debian {spec.debian_release} still "
+                      f"patches its {shipped}); prefer containerd_source: docker")
 
 
 def kubernetes_version(spec: ClusterSpec) -> Iterator[Finding]:

@@ -46,11 +46,14 @@ DEBIAN_OBSOLETE = {"stretch": 9, "buster": 10, "bullseye": 11}
 DEBIAN_CONTAINERD = {"bookworm": "1.6.20", "trixie": "1.7.24", "forky": "2.1.9"}
 # Docker's apt repository (the reference deck's source) ships containerd 2.x as `containerd.io`.
 DOCKER_CONTAINERD_SERIES = "2"
-# Kubernetes 1.35 was the last release to support containerd 1.x (kubernetes.io blog,
-# "Kubernetes v1.35 ... last release to support containerd 1.x"): from 1.36 on, containerd 2.
+# Kubernetes 1.35 is the last release to support containerd 1.x (its release notes; e.g. the EKS
+# 1.35 notes: "switch to containerd 2.0 or later before upgrading"): from 1.36 on, containerd 2.
 CONTAINERD_2_FROM_MINOR = 36
-# containerd 1.6 reached its end of life in 2025 (containerd RELEASES.md); 1.7 in 2026.
-CONTAINERD_EOL_SERIES = ("1.6",)
+# End of life of containerd series upstream (containerd/containerd RELEASES.md): 1.6 on
+# 2025-08-23 (refused: bookworm's 1.6.20 is also older than any Kubernetes 1.35 supports);
+# 1.7 in September 2026 (warned: Debian trixie still carries security fixes for its 1.7.24).
+CONTAINERD_EOL_SERIES = {"1.6": "2025-08-23", "1.7": "September 2026"}
+CONTAINERD_REFUSED_SERIES = ("1.6",)
 
 _VERSION = re.compile(r"^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$")
 _LEADING_ZERO = re.compile(r"^1\.0([0-9]+)(\.[0-9]+)?$")
