@@ -3,8 +3,14 @@ and restore, as golden per-host step lists, on the lab and on a kubeadm cluster.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from pathlib import Path
+
 import pytest
 
+from kubeforge import errors
+from kubeforge.bootstrap import certs_check, etcd_backup
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases import all_phases, etcd_ops
 from kubeforge.bootstrap.phases.etcd import EtcdStandin, EtcdStandinJoin
@@ -70,3 +76,33 @@ def test_restore_is_resumable_by_markers(lab: Context) -> None:
     assert data.args["creates"] == "/var/lib/kubeforge/etcd-restore/abc.restored"
     assert "--name kube-mast02" in data.args["cmd"]
     assert "--initial-cluster-token kubeforge-restore-abc" in data.args["cmd"]
+
+
+def test_expiry_parsing_and_status() -> None:
+    found = certs_check.parse("m1", "/etc/kubernetes/pki/ca.crt\tDec  1 22:40:00 2027 GMT\n"
+                                    "/etc/kubernetes/admin.conf\tJan 10 00:00:00 2027 GMT\n\n")
+    now = dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    assert [e.path for e in found] == ["/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/admin.conf"]
+    assert [e.status(now) for e in found] == ["ok", "warn"]
+    assert found[1].status(dt.datetime(2027, 2, 1, tzinfo=dt.UTC)) == "EXPIRED"
+
+
+def test_prune_keeps_newest_and_only_ours(tmp_path: Path) -> None:
+    names = [f"etcd-kube-2026120{d}T000000Z.db" for d in range(1, 6)]
+    for name in [*names, "etcd-kube-mine.db", "notes.txt"]:
+        (tmp_path / name).write_bytes(b"x")
+        (tmp_path / f"{name}.sha256").write_text("x")
+    gone = etcd_backup.prune(tmp_path, "kube", keep=2)
+    assert [p.name for p in gone] == names[:3]
+    left = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".sha256"))
+    assert left == sorted([*names[3:], "etcd-kube-mine.db", "notes.txt"])
+
+
+def test_damaged_snapshot_refused_before_any_host(tmp_path: Path) -> None:
+    snapshot = tmp_path / "s.db"
+    snapshot.write_bytes(b"snapshot")
+    (tmp_path / "s.db.sha256").write_text("0" * 64 + "  s.db\n")
+    with pytest.raises(errors.ApplyError, match="damaged"):
+        etcd_backup.checked_snapshot(snapshot)
+    (tmp_path / "s.db.sha256").unlink()
+    assert etcd_backup.checked_snapshot(snapshot)[1] == hashlib.sha256(b"snapshot").hexdigest()

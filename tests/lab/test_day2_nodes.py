@@ -128,3 +128,17 @@ def test_grown_interrupted_add_resumes(lab: Lab, start: dict[str, str],
     assert no_duplicate_lines(lab.out(GATEWAY, "cat /etc/dnsmasq.d/*"))
     day2.ok(day2.kubeforge(lab, "remove", spec=spec_with(tmp_path, lab)))
     assert snapshot(lab) == start
+
+
+def test_grown_reset_then_apply_again(lab: Lab, start: dict[str, str]) -> None:
+    """reset's real part on the lab: the etcd stand-in stopped and cleared (as kubeadm reset
+    clears a stacked member); the Kubernetes steps dry-run; apply builds etcd anew."""
+    assert day2.kubeforge(lab, "reset").returncode == 2  # not without --yes
+    day2.ok(day2.kubeforge(lab, "reset", "--yes"))
+    for host in ("kube-mast01", "kube-mast02", "kube-mast03"):
+        assert lab.out(host, "systemctl is-active etcd || true") == "inactive"
+        assert lab.out(host, "ls -A /var/lib/etcd /etc/kubernetes").split() == [
+            "/etc/kubernetes:", "/var/lib/etcd:"]
+    day2.etcd_up(lab)
+    members = day2.etcdctl(lab, "kube-mast01", "member list")
+    assert len(members.splitlines()) == 3
