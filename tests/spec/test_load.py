@@ -71,3 +71,27 @@ def test_cidr_with_host_bits_names_the_fix(raw: dict[str, Any]) -> None:
     raw["network"]["subnets"]["node"]["cidr"] = "192.168.2.1/24"
     with pytest.raises(SpecError, match="host bits zero"):
         parse(raw)
+
+
+def test_each_problem_names_its_file_and_line() -> None:
+    text = default.default_text()
+    bad = text.replace("worker:        {count: 3, name_prefix: kube-node, cpus: 2,",
+                       "worker:        {count: 3, name_prefix: kube-node, cpus: 0,")
+    line = text.splitlines().index(next(x for x in text.splitlines() if "name_prefix: kube-node" in x)) + 1
+    with pytest.raises(SpecError) as info:
+        load.parse(bad, source="c.yaml")
+    expected = f"c.yaml:{line}: hosts.worker.cpus: Input should be greater than or equal to 1 (got 0)"
+    assert info.value.problems == [expected]
+    errata_6 = text.replace("storage_class: {name: gluster,", "storage_class: {namespace: x, name: gluster,")
+    with pytest.raises(SpecError, match=r"^c\.yaml:\d+: storage\.storage_class\.namespace: ERRATA 6"):
+        load.parse(errata_6, source="c.yaml")
+
+
+def test_merge_keys_and_anchors_within_budget_are_read() -> None:
+    text = default.default_text().replace(
+        "gateway:       {count: 1, name_prefix: kube-gate, cpus: 1, memory_mb: 512}",
+        "gateway:       &small {count: 1, name_prefix: kube-gate, cpus: 1, memory_mb: 512}").replace(
+        "loadbalancer:  {count: 2, name_prefix: kube-hapx, cpus: 1, memory_mb: 512}",
+        "loadbalancer:  {<<: *small, count: 2, name_prefix: kube-hapx}")
+    spec = load.parse(text, source="c.yaml")
+    assert (spec.hosts.loadbalancer.count, spec.hosts.loadbalancer.memory_mb) == (2, 512)

@@ -78,7 +78,8 @@ def parse_bytes(data: bytes, source: str) -> model.ClusterSpec:
 def parse(text: str, source: str) -> model.ClusterSpec:
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
     data, lines = _read_yaml(text, source)
-    problems = [f"{source}: {p}" for p in errata.scan_raw(data)]
+    problems = [f"{source}:{_line(lines, tuple(p.split(':', 1)[0].split('.')))}: {p}"
+                for p in errata.scan_raw(data)]
     problems += [f"{source}:{_line(lines, loc)}: {_private_key_problem(loc)}" for loc in _private_keys(data)]
     if problems:
         raise SpecError(problems)
