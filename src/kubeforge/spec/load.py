@@ -121,35 +121,57 @@ def _top(node: yaml.Node | None, source: str) -> yaml.MappingNode:
 
 
 def _check_expansion(text: str) -> None:
-    """Depth and alias-expanded size, from the event stream: nothing is built yet."""
-    count = 0
-    sizes: dict[str, int] = {}  # finished anchors -> values they stand for
-    open_: list[tuple[str | None, int]] = []
+    """Depth, value sizes and alias-expanded size, from the event stream: nothing is built yet."""
+    budget = _Budget()
     for event in yaml.parse(text, Loader=_Loader):
-        line = event.start_mark.line + 1 if event.start_mark else 1
+        budget.feed(event, event.start_mark.line + 1 if event.start_mark else 1)
+
+
+class _Budget:
+    """Counts the values a YAML stream stands for once its aliases are expanded."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sizes: dict[str, int] = {}  # finished anchors -> values they stand for
+        self.open: list[tuple[str | None, int]] = []  # collections being read: anchor, start
+
+    def feed(self, event: yaml.Event, line: int) -> None:
         if isinstance(event, yaml.AliasEvent):
-            if event.anchor not in sizes:
-                raise _Refused(line, "an alias refers to a node that contains it, or to no earlier "
-                               "anchor; write the value out")
-            count += sizes[event.anchor]
-        elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-            count += 1
-            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR:
-                raise _Refused(line, f"a value of {len(event.value)} characters; no field takes "
-                               f"more than {MAX_SCALAR}")
-            if isinstance(event, yaml.ScalarEvent) and event.anchor:
-                sizes[event.anchor] = 1
-            elif isinstance(event, yaml.CollectionStartEvent):
-                open_.append((event.anchor, count - 1))
-                if len(open_) > MAX_DEPTH:
-                    raise _Refused(line, f"nested deeper than {MAX_DEPTH} levels; a spec nests 5")
+            self._alias(event.anchor, line)
+        elif isinstance(event, yaml.ScalarEvent):
+            self._scalar(event, line)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            self._start(event.anchor, line)
         elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, start = open_.pop()
-            if anchor:
-                sizes[anchor] = count - start
-        if count > MAX_NODES:
-            raise _Refused(line, f"more than {MAX_NODES} values once aliases are expanded (an alias "
-                           "bomb?); write the values out")
+            self._end()
+        if self.count > MAX_NODES:
+            raise _Refused(line, f"more than {MAX_NODES} values once aliases are expanded (an "
+                           "alias bomb?); write the values out")
+
+    def _alias(self, anchor: str | None, line: int) -> None:
+        if anchor is None or anchor not in self.sizes:
+            raise _Refused(line, "an alias refers to a node that contains it, or to no earlier "
+                           "anchor; write the value out")
+        self.count += self.sizes[anchor]
+
+    def _scalar(self, event: yaml.ScalarEvent, line: int) -> None:
+        if len(event.value) > MAX_SCALAR:
+            raise _Refused(line, f"a value of {len(event.value)} characters; no field takes more "
+                           f"than {MAX_SCALAR}")
+        self.count += 1
+        if event.anchor:
+            self.sizes[event.anchor] = 1
+
+    def _start(self, anchor: str | None, line: int) -> None:
+        self.count += 1
+        self.open.append((anchor, self.count - 1))
+        if len(self.open) > MAX_DEPTH:
+            raise _Refused(line, f"nested deeper than {MAX_DEPTH} levels; a spec nests 5")
+
+    def _end(self) -> None:
+        anchor, start = self.open.pop()
+        if anchor:
+            self.sizes[anchor] = self.count - start
 
 
 def _lines(node: yaml.Node, path: Path_) -> Any:
