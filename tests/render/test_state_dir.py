@@ -172,3 +172,15 @@ def test_a_planted_temporary_link_is_not_followed(state: Path, tmp_path: Path) -
     (state / f".{secrets.FILE}.tmp").symlink_to(victim)
     secrets.write_private(state / secrets.FILE, b"{}")
     assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize("name", ["known_hosts", "endpoints.json", "logs/kube-gate01.log"])
+def test_a_link_planted_anywhere_in_the_state_is_refused_by_the_gate(
+        state: Path, tmp_path: Path, name: str) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (state / name).parent.mkdir(exist_ok=True, mode=0o700)
+    (state / name).symlink_to(victim)
+    with pytest.raises(StateError, match=f"{name}: is a symlink"):
+        secrets.check_state(state, spec())
+    assert victim.read_text() == "precious"

@@ -33,6 +33,14 @@ def check(path: Path, secret: bool = True) -> bool:
     return True
 
 
+def check_tree(root: Path) -> None:
+    """check() every entry under root, without following links: a link planted anywhere in the
+    state (known_hosts, endpoints, logs...) is refused before any command reads or writes it."""
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            check(Path(directory) / name, secret=False)
+
+
 def ensure_dir(path: Path) -> None:
     """Create path (0700) or check the one that exists; its parent must not be a symlink."""
     check(path.parent, secret=False)

@@ -121,6 +121,7 @@ def check_state(state_dir: Path, spec: ClusterSpec) -> None:
     _spec_checked(spec)
     private.check(state_dir.parent, secret=False)
     if private.check(state_dir):
+        private.check_tree(state_dir)
         _stored(state_dir / FILE)
 
 
