@@ -199,8 +199,8 @@ def test_keepalived_speaks_vrrp3_with_the_specs_advert_interval(raw: dict[str, A
         lb.KEEPALIVED].text)
     assert "vrrp_version 3" in conf and "advert_int 0.3" in conf
     assert not any(line.startswith(("authentication", "auth_")) for line in conf)
-    assert f"delay {lb.HAPROXY_TRACK_DELAY_S}" in conf
-    assert conf[conf.index("track_process {") + 1] == "haproxy"
+    assert f"fall {lb.HAPROXY_FALL}" in conf
+    assert conf[conf.index("track_script {") + 1] == "chk_haproxy"
 
 
 def test_keepalived_peers_priorities_and_vip(keepalived_plan: Plan) -> None:

@@ -45,7 +45,7 @@ def run(host: str, port: int, path: str, seconds: float, interval: float,
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the lab stand-in's certificate is self-signed
-    start = time.monotonic()
+    wall, start = time.time(), time.monotonic()
     events: list[tuple[float, float, str, str]] = []  # (sent, done, ok|error, detail)
     while (sent := time.monotonic()) - start < seconds:
         try:
@@ -54,18 +54,23 @@ def run(host: str, port: int, path: str, seconds: float, interval: float,
             outcome, detail = "error", type(exc).__name__
         events.append((sent - start, time.monotonic() - start, outcome, detail))
         time.sleep(max(0.0, interval - (time.monotonic() - sent)))
-    return summarize(events)
+    return summarize(events, wall)
 
 
-def summarize(events: list[tuple[float, float, str, str]]) -> dict[str, object]:
-    """Outage = from the last success before a failure streak to the first success after it."""
-    outages, last_ok, failing_since = [], None, None
+def summarize(events: list[tuple[float, float, str, str]], wall: float = 0.0
+              ) -> dict[str, object]:
+    """Outage = from the last success before a failure streak to the first success after it.
+    `wall`: the clock time (time.time()) of offset 0, so outages can be placed on the clock of
+    the machine that caused them (lab machines share the host's clock)."""
+    outages, windows, last_ok, failing_since = [], [], None, None
     for sent, done, outcome, _ in events:
         if outcome == "error" and failing_since is None:
             failing_since = sent
         elif outcome == "ok":
             if failing_since is not None:
-                outages.append(round(done - (last_ok if last_ok is not None else failing_since), 3))
+                began = last_ok if last_ok is not None else failing_since
+                outages.append(round(done - began, 3))
+                windows.append([round(wall + began, 3), round(wall + done, 3)])
                 failing_since = None
             last_ok = done
     errors = [detail for _, _, outcome, detail in events if outcome == "error"]
@@ -79,6 +84,8 @@ def summarize(events: list[tuple[float, float, str, str]]) -> dict[str, object]:
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         "outages_s": outages,
+        "outage_windows": windows,  # [[began, ended], ...] in seconds since the epoch
+        "unrecovered_since": None if failing_since is None else round(wall + failing_since, 3),
         "longest_outage_s": max(outages, default=0.0),
         "unrecovered": failing_since is not None,
         "served_by": served,

@@ -34,8 +34,9 @@ VIP_RESOURCE = "kubeforge-vip"
 PING_RESOURCE = "kubeforge-ping"
 # The group of kubeforge <= 0.1 (VIP + haproxy as a Pacemaker resource): the lb phase retires it.
 OLD_GROUP_RESOURCE = "kubeforge-api"
-# keepalived: a haproxy away longer than this (systemd brings it back within one) is a fault.
-HAPROXY_TRACK_DELAY_S = 3
+# keepalived: a haproxy down this many checks (1 s apart) in a row is a fault (systemd brings a
+# dead one back within a second).
+HAPROXY_FALL = 3
 
 # Characters HAProxy's config parser treats specially (spaces, comments, quotes, escapes, $VAR).
 _HAPROXY_UNSAFE = re.compile(r"[\s#'\"\\$:]")
@@ -160,7 +161,7 @@ def _keepalived(plan: Plan, lb: Machine, balancers: list[Machine]) -> list[Artif
         peers=[m.address for m in balancers if m.name != lb.name],
         advert_int=f"{spec.advert_ms / 1000:g}",
         takeover_s=f"{takeover_s(spec.advert_ms, priority):.2f}",
-        haproxy_delay=HAPROXY_TRACK_DELAY_S,
+        haproxy_fall=HAPROXY_FALL,
         api_vip=plan.network.api_vip,
         prefix_len=nic.prefix_len,
     )
