@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kubeforge import provision
+from kubeforge import provision, readiness
 from kubeforge.cli import console, fits
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.plan.build import build_plan
@@ -93,12 +93,18 @@ def up(
     if provider in NEEDS_SEEDS and not dry_run:
         _render_seeds(workspace, plan, options.seeds_dir.parent)
     chosen = provision.make(provider, plan, options)
+    chosen.progress = _waiting  # readiness: which machine `up` waits for, and why
     actions = chosen.plan_actions() if dry_run else chosen.up(timeout)
     _print_actions(chosen, actions, dry_run)
     if dry_run:
         return
     endpoints = chosen.wait_for_ssh(timeout) if wait else chosen.endpoints()
     _save_endpoints(workspace.state_dir, chosen, endpoints)
+
+
+def _waiting(verdict: readiness.Verdict) -> None:
+    console.err.print(f"waiting for {verdict.host}: {verdict.reason}", highlight=False,
+                      markup=False)
 
 
 def destroy(
