@@ -23,7 +23,8 @@ from kubeforge.workspace import Workspace
 
 def main() -> None:
     workspace = Workspace(None, Path(sys.argv[1]))
-    paths = LabPaths(cache=LabPaths.default().cache, state=Path(sys.argv[2]))
+    default = LabPaths.default()  # the test session's prefix ($KUBEFORGE_LAB_PREFIX) too
+    paths = LabPaths(cache=default.cache, state=Path(sys.argv[2]), prefix=default.prefix)
     plan = seeds.lab_plan(workspace.operator_spec())
     secrets = workspace.secrets()
     ctx = Context(plan, tuple(bundle.render_all(plan, secrets)), secrets,
