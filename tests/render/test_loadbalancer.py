@@ -158,6 +158,20 @@ def test_corosync_nodelist_and_two_node_quorum(plan: Plan) -> None:
     assert by_target(artifacts, "kube-hapx02")[lb.COROSYNC].text == text
 
 
+@pytest.mark.parametrize("token,interval,timeout", [(300, 100, 200), (500, 125, 250),
+                                                    (1000, 250, 500)])
+def test_knet_link_timers_stay_within_what_knet_accepts(
+    raw: dict[str, Any], token: int, interval: int, timeout: int
+) -> None:
+    """knet refuses a ping timeout under 200 ms (corosync then exits at start, seen on the lab
+    with token 300): derived from the token, floored."""
+    plan = make_plan(raw, corosync=dict(raw["loadbalancer"]["corosync"], token_ms=token))
+    conf = lines(by_target(lb.render(plan, goldens.fixed_secrets()), "kube-hapx01")[
+        lb.COROSYNC].text)
+    assert f"token: {token}" in conf
+    assert f"knet_ping_interval: {interval}" in conf and f"knet_ping_timeout: {timeout}" in conf
+
+
 def test_crm_script_moves_only_the_vip_and_bans_a_node_cut_off_the_segment(plan: Plan) -> None:
     artifacts = lb.render(plan, goldens.fixed_secrets())
     crm = lines(by_target(artifacts, "kube-hapx01")[lb.CRM_SCRIPT].text)
