@@ -104,14 +104,14 @@ class Workspace:
     def _generated_public_key(self) -> str:
         import asyncssh  # imported late: only runs that need a key pay for it
 
-        private = self.ssh_key_path
-        public = private.with_suffix(".pub")
-        secrets_store.ensure_state_dir(self.state_dir)
-        if not private.exists():
+        key_path = self.ssh_key_path
+        public = key_path.with_suffix(".pub")
+        private.ensure_dir(self.state_dir)
+        if not private.check(key_path):
             key = asyncssh.generate_private_key("ssh-ed25519", comment=f"kubeforge@{self.spec.name}")
-            secrets_store.write_private(private, key.export_private_key())
-            secrets_store.write_private(public, key.export_public_key())
-        return secrets_store.read_ssh_public_key(public, private)
+            private.write(key_path, key.export_private_key())
+            private.write(public, key.export_public_key())
+        return secrets_store.read_ssh_public_key(public, key_path)
 
 
 def _guarded(step: Callable[[], _T]) -> _T:

@@ -65,7 +65,7 @@ def broken_specs(raw: dict[str, Any]) -> dict[str, tuple[str | bytes, str]]:
     unknown = yaml.safe_load(yaml.safe_dump(raw))
     unknown["network"]["bogus_key"] = 1
     return {
-        "missing-dmz": (yaml.safe_dump(no_dmz), "error"),
+        "missing-dmz": (yaml.safe_dump(no_dmz), "dmz"),
         "wrong-type": (yaml.safe_dump(wrong_type), "hosts.control_plane.count"),
         "unknown-key": (yaml.safe_dump(unknown), "bogus_key"),
         "garbage-yaml": ("name: [unclosed\n\t: @@ {\n", "YAML"),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kubeforge.errors import SpecError, StateError
-from kubeforge.render import secrets
+from kubeforge.render import private, secrets
 from kubeforge.spec import default
 from kubeforge.spec.model import ClusterSpec
 
@@ -170,7 +170,7 @@ def test_a_planted_temporary_link_is_not_followed(state: Path, tmp_path: Path) -
     victim = tmp_path / "victim"
     victim.write_text("precious")
     (state / f".{secrets.FILE}.tmp").symlink_to(victim)
-    secrets.write_private(state / secrets.FILE, b"{}")
+    private.write(state / secrets.FILE, b"{}")
     assert victim.read_text() == "precious"
 
 

@@ -125,15 +125,11 @@ def check_state(state_dir: Path, spec: ClusterSpec) -> None:
         _stored(state_dir / FILE)
 
 
-def ensure_state_dir(state_dir: Path) -> None:
-    private.ensure_dir(state_dir)
-
-
 def load_or_create(state_dir: Path, spec: ClusterSpec,
                    notify: Callable[[str], None] = lambda _: None) -> Secrets:
     """The cluster's secrets: the stored ones, the spec's where it sets one (told through
     notify), new ones for what is missing. Written back only when something changed."""
-    ensure_state_dir(state_dir)
+    private.ensure_dir(state_dir)
     path = state_dir / FILE
     stored = _stored(path)
     merged = dict(stored)
