@@ -11,6 +11,7 @@ import pytest
 from kubeforge.bootstrap import membership, nodes, upgrade
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases import all_phases, certs_renew, reset
+from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.phases.steps import listing
 from kubeforge.bootstrap.state import ApplyState
 from kubeforge.plan.build import build_plan
@@ -104,6 +105,12 @@ def test_reset_steps(where: str, tmp_path: Path) -> None:
     assert "kube-gate01" not in text and "kube-glus01" not in text
 
 
+def kubernetes_side() -> list[Phase]:
+    """The steps of an add that are dry-run on the lab (plus the etcd member join): the
+    gateway and load-balancer changes are real there and tested in tests/lab."""
+    return [p for p in all_phases() if p.needs_kubernetes or p.name.startswith("etcd")]
+
+
 def deployed_state(state: Path, names: list[str]) -> None:
     record = ApplyState.load(state)
     for name in names:
@@ -121,8 +128,10 @@ def test_add_worker_touches_only_it_and_the_gateway(tmp_path: Path) -> None:
     assert [m.name for m in change.added] == ["kube-node04"] and change.removed == ()
     assert nodes.changed_hosts(change, change.added) == {"kube-node04", "kube-gate01"}
     ctx = day2_steps.context(tmp_path / "s", lab=True, plan=change.after)
-    text = "\n".join(listing(all_phases(), ctx, nodes.changed_hosts(change, change.added)))
+    only = nodes.changed_hosts(change, change.added)
+    text = "\n".join(listing(all_phases(), ctx, only))
     assert "workers-join" in text and "kube-mast01" not in text
+    day2_steps.check(kubernetes_side(), ctx, "add-worker", only)
 
 
 def test_add_control_plane_needs_odd_count_or_force(tmp_path: Path) -> None:
@@ -131,8 +140,12 @@ def test_add_control_plane_needs_odd_count_or_force(tmp_path: Path) -> None:
     change = membership.change(spec, tmp_path)
     assert any("is even" in p for p in nodes.refusals(change, force=False))
     assert nodes.refusals(change, force=True) == []
-    assert nodes.changed_hosts(change, change.added) == {
-        "kube-mast04", "kube-gate01", "kube-hapx01", "kube-hapx02"}
+    only = nodes.changed_hosts(change, change.added)
+    assert only == {"kube-mast04", "kube-gate01", "kube-hapx01", "kube-hapx02"}
+    ctx = day2_steps.context(tmp_path / "s", lab=True, plan=change.after)
+    text = day2_steps.check(kubernetes_side(), ctx, "add-control-plane", only)
+    joins = text.split("etcd-standin-join")[1]
+    assert "member add kube-mast04" in joins and "kube-mast02:" not in joins
 
 
 def test_remove_control_plane_steps(tmp_path: Path) -> None:
@@ -147,6 +160,16 @@ def test_remove_control_plane_steps(tmp_path: Path) -> None:
     assert "https://192.168.1.204:2380" in text and "kube-mast01:" in text
     lab_phases = nodes.removal_phases(change, change.removed[0], lab=True)
     assert "etcd-member-retire" in [p.name for p in lab_phases]
+
+
+def test_remove_worker_steps(tmp_path: Path) -> None:
+    deployed_state(tmp_path, [*default_names(), "kube-node04"])
+    change = membership.change(day2_steps.default_spec(), tmp_path)
+    ctx = day2_steps.context(tmp_path / "s", lab=False, plan=change.after)
+    phases = nodes.removal_phases(change, change.removed[0], lab=False)
+    text = day2_steps.check(phases, ctx, "remove-worker")
+    assert [p.name for p in phases] == ["drain", "kubeadm-reset", "delete-node"]
+    assert "etcd" not in text
 
 
 def test_last_control_plane_is_never_removed(tmp_path: Path) -> None:

@@ -101,7 +101,8 @@ def test_certs_check_warns_and_fails_on_expired(etcd_lab: Lab) -> None:
     try:
         warned = day2.ok(day2.kubeforge(lab, "certs", "check"))
         assert "front-proxy-client.crt expires in 10 days" in warned.replace("\n", " ")
-        lab.out("kube-mast02", f"openssl req -x509 -newkey rsa:2048 -nodes -days 0 -subj /CN=t "
+        lab.out("kube-mast02", "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=t "
+                               "-not_before 20200101000000Z -not_after 20200102000000Z "
                                f"-keyout /tmp/t.key -out {short} 2>/dev/null")
         expired = day2.kubeforge(lab, "certs", "check")
         assert expired.returncode == 1 and "EXPIRED" in expired.stdout
