@@ -2,7 +2,7 @@
 into docs/benchmarks.md (sections demo_ha, demo_volumes). Root; brings the lab up if needed
 (its prefix/state from KUBEFORGE_LAB_PREFIX / KUBEFORGE_LAB_STATE) and leaves it up.
 
-    .venv/bin/python benchmarks/demos.py [--seconds 60] [--files 200] [--token-ms 500]
+    .venv/bin/python benchmarks/demos.py [--seconds 60] [--runs 5] [--files 200] [--token-ms 500]
         [--state DIR] [--only ha|volumes]
 """
 
@@ -31,12 +31,14 @@ def token_variant(lab: DemoLab, token_ms: int) -> ClusterSpec:
 
 
 def run_ha(lab: DemoLab, args: argparse.Namespace) -> None:
-    results = ha.run(lab, ha.MANAGERS, args.seconds, args.interval)
+    results: list[ha.Scenario] = []
+    for _ in range(args.runs):  # each scenario --runs times: median, min and max
+        results += ha.run(lab, ha.MANAGERS, args.seconds, args.interval)
     if args.token_ms:
         results += ha.run(lab, ("pacemaker",), args.seconds, args.interval,
                           token_variant(lab, args.token_ms),
                           f"corosync token {args.token_ms} ms")
-    command = f"benchmarks/demos.py --seconds {args.seconds:g}"
+    command = f"benchmarks/demos.py --seconds {args.seconds:g} --runs {args.runs}"
     if args.token_ms:
         command += f" --token-ms {args.token_ms}"
     _report.update_section("demo_ha", report.ha_markdown(results, command, _report.machine(),
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--interval", type=float, default=0.1)
+    parser.add_argument("--runs", type=int, default=5, help="repeat each HA scenario")
     parser.add_argument("--token-ms", type=int, default=0,
                         help="also run Pacemaker with this corosync token")
     parser.add_argument("--files", type=int, default=200)

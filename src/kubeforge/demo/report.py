@@ -9,7 +9,7 @@ from kubeforge.demo import faults, probe
 from kubeforge.demo.ha import STANDIN_NOTE, Scenario
 from kubeforge.demo.volumes import VolumeDemo
 
-HA_GOAL_OUTAGE_S = 2.5  # issue 4: VIP outage when the active load balancer dies
+HA_GOAL_OUTAGE_S = 1.5  # issue 9: median VIP outage when the active load balancer dies
 HA_COLUMNS = ("manager", "fault", "victim", "requests", "client errors", "outage s (longest)",
               "recovered", "slow (>1 s) / slowest s", "served by")
 VOLUME_COLUMNS = ("files", "bytes written", "read intact while down", "written while down",
@@ -61,6 +61,28 @@ def markdown_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str
     return "\n".join(lines)
 
 
+def _groups(results: list[Scenario]) -> dict[tuple[str, str], list[Scenario]]:
+    """Repeated runs by (manager as shown, fault), in first-seen order."""
+    groups: dict[tuple[str, str], list[Scenario]] = {}
+    for r in results:
+        manager = f"{r.manager} ({r.note})" if r.note else r.manager
+        groups.setdefault((manager, r.fault), []).append(r)
+    return groups
+
+
+def ha_spread_rows(results: list[Scenario]) -> list[tuple[str, ...]]:
+    """One row per manager and scenario over repeated runs: median (min–max)."""
+    return [(manager, fault, str(len(runs)),
+             spread([r.summary["longest_outage_s"] for r in runs]),
+             spread([float(r.summary["errors"]) for r in runs]),
+             f"{sum(not r.summary['unrecovered'] for r in runs)}/{len(runs)}")
+            for (manager, fault), runs in _groups(results).items()]
+
+
+HA_SPREAD_COLUMNS = ("manager", "fault", "runs", "outage s: median (min–max)",
+                     "client errors: median (min–max)", "recovered")
+
+
 def ha_markdown(results: list[Scenario], command: str, machine: str, interval: float) -> str:
     stopped = [r for r in results if "master" in r.fault]
     lines = [
@@ -72,15 +94,16 @@ def ha_markdown(results: list[Scenario], command: str, machine: str, interval: f
         "The load balancer loses power (its container killed, its NICs cut) a quarter into "
         "the probe; the stand-in on one master stops a quarter in and starts at three "
         "quarters."), "", f"**{STANDIN_NOTE}**", "",
+        markdown_table(HA_SPREAD_COLUMNS, ha_spread_rows(results)), "",
+        "Every run:", "",
         markdown_table(HA_COLUMNS, ha_rows(results)), "",
     ]
-    for r in results:
-        if r.fault.startswith("load"):
-            verdict = "met" if r.summary["longest_outage_s"] <= HA_GOAL_OUTAGE_S else "NOT met"
-            manager = f"{r.manager} ({r.note})" if r.note else r.manager
-            lines.append(f"- {manager}: VIP outage {r.summary['longest_outage_s']:.2f} s "
-                         f"(goal ≤ {HA_GOAL_OUTAGE_S} s: {verdict}); the powered-off balancer "
-                         f"was back (booted, address) after {r.back_s} s.")
+    for (manager, fault), runs in _groups(results).items():
+        if fault.startswith("load"):
+            median = statistics.median(r.summary["longest_outage_s"] for r in runs)
+            verdict = "met" if median <= HA_GOAL_OUTAGE_S else "NOT met"
+            lines.append(f"- {manager}: median VIP outage {median:.2f} s over {len(runs)} "
+                         f"runs (goal ≤ {HA_GOAL_OUTAGE_S} s: {verdict}).")
     if stopped:
         errors = sum(r.summary["errors"] for r in stopped)
         lines.append(f"- Client errors while a master's API server was stopped: {errors} "
