@@ -41,8 +41,8 @@ def apply(
     user: Annotated[str | None, typer.Option("--user", help="SSH user (default: the spec's "
                                              "admin user; sudo when not root).")] = None,
     lab: Annotated[bool, typer.Option(
-        "--lab", help="Apply to the lab's machines (after `kubeforge lab up`, which records "
-        "no endpoints; after `kubeforge up --provider lab` no flag is needed).")] = False,
+        "--lab", help="Apply to the lab's machines as they are now (`kubeforge lab up` and "
+        "`kubeforge up --provider lab` record them: no flag is needed after either).")] = False,
     wait_for_hosts: Annotated[float, typer.Option(
         "--wait-for-hosts", min=0, metavar="SECONDS",
         help="Per machine: how long to wait for one that is still booting (connection "
@@ -66,7 +66,7 @@ def _reach(ws: Workspace, gateway: str | None, direct: bool, user: str | None,
            lab: bool) -> tuple[Plan, inventory.Reach]:
     """The flags override; without one, the route `kubeforge up` recorded."""
     plan = ws.plan()
-    if lab:  # an alias for the lab provider's endpoints (`kubeforge lab up` records none)
+    if lab:  # an alias: the lab provider's endpoints for the lab in use ($KUBEFORGE_LAB_*)
         return plan, inventory.from_handoff(plan, provision_lab.handoff(plan), user)
     if direct:
         return plan, inventory.direct(plan, user)

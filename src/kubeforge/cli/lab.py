@@ -13,6 +13,8 @@ from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.lab import access, lifecycle, seeds, sh
 from kubeforge.plan.model import Plan
+from kubeforge.provision import handoff
+from kubeforge.provision import lab as provision_lab
 from kubeforge.workspace import Workspace
 
 app = typer.Typer(
@@ -39,6 +41,8 @@ def up(
     sh.require_root()
     lifecycle.up(plan, seeds.render_seeds(plan), timeout=timeout,
                  identity=workspace.ssh_key_path, progress=_waiting)
+    # The same handoff `up --provider lab` records: later commands need no route flag.
+    handoff.save(workspace.state_dir, provision_lab.handoff(plan))
     _print_status(plan)
     console.out.print(
         "Control-plane machines run [bold]kubeforge-apiserver-standin[/] on :6443 "
