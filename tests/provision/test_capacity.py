@@ -59,3 +59,12 @@ def test_up_warns_before_it_over_commits(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["plan", "--provider", "libvirt", "--state", str(tmp_path)])
     assert "fits this host? (libvirt)" in result.output and "over-commit: hosts.*.memory_mb" \
         in result.output, result.output
+
+
+def test_plan_names_the_providers_for_an_unknown_one(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command("plan")(spec_cmds.plan)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(app, ["plan", "--provider", "vmware", "--state", str(tmp_path)])
+    assert result.exit_code == 2 and "virtualbox, libvirt, existing, lab" in result.output
+    assert "Hosts" not in result.output  # refused before anything is printed

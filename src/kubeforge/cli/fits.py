@@ -8,13 +8,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from kubeforge import provision
 from kubeforge.cli import console
 from kubeforge.plan.model import Plan
 from kubeforge.provision import capacity
 
+
+def _known(provider: str) -> str:
+    """Refused while parsing, before anything is printed (exit 2)."""
+    if provider not in provision.NAMES:
+        raise typer.BadParameter(f"{provider!r} is not a provider; choose one of "
+                                 f"{', '.join(provision.NAMES)}")
+    return provider
+
+
 ProviderOption = Annotated[str, typer.Option(
     "--provider", help="Check that the machines fit this host for: virtualbox | libvirt | "
-    "existing | lab.")]
+    "existing | lab.", callback=_known)]
 
 
 def report(plan: Plan, provider: str, state_dir: Path) -> None:
