@@ -56,12 +56,13 @@ elif args[:2] == ["token", "create"]:
                             "description": flag("--description")})
     save()
 elif args[:3] == ["init", "phase", "upload-certs"]:
-    assert "--upload-certs" in sys.argv and flag("--certificate-key")
+    if flag("--config") and flag("--certificate-key"):  # kubeadm's ValidateMixedArguments
+        sys.exit("can not mix '--config' with arguments [certificate-key]")
+    assert "--upload-certs" in sys.argv and flag("--config")
     proxy = secrets.token_hex(3) + "." + secrets.token_hex(8)
     state["tokens"].append({"token": proxy, "expires": time.time() + 7200,
                             "description": "Proxy for managing TTL for the kubeadm-certs secret"})
     state["secrets"] = sorted(set(state["secrets"]) | {"kubeadm-certs"})
-    state["certificate_key"] = flag("--certificate-key")
     save()
 elif args[:1] == ["join"]:  # what the join phase's `creates` guard looks for
     os.makedirs(os.path.join(root, "etc", "kubernetes"), exist_ok=True)

@@ -52,7 +52,7 @@ class Join(Phase):
             return None
         ops = [kube.token_op(ctx.secrets.kubeadm_token)]
         if self.role == "control_plane":
-            ops.append(kube.certificates_op(ctx.secrets.kubeadm_certificate_key))
+            ops.append(kube.certificates_op())  # the key: in the init config
         return first[0], m.Manifest(ops)
 
     def plan(self, ctx: Context, host: str) -> m.Manifest:

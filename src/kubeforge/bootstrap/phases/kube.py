@@ -90,13 +90,15 @@ def token_op(token: str) -> m.Op:
     return m.command("join-token", create, unless=_fresh(listed), secret=True)
 
 
-def certificates_op(certificate_key: str) -> m.Op:
-    """The control-plane certificates are uploaded (encrypted with the spec's key) and have time
-    left; else kubeadm uploads them again with that key."""
+def certificates_op() -> m.Op:
+    """The control-plane certificates are uploaded and have time left; else kubeadm uploads
+    them again, encrypted with the spec's certificate key. The key comes from the init config
+    (`certificateKey`), never the command line: kubeadm refuses `--certificate-key` next to
+    `--config` ("can not mix '--config' with arguments"), and a secret in argv is visible to
+    every process on the machine."""
     owners = f"{TOKENS} 2>/dev/null | awk '/{CERTS_OWNER}/ {{print $3}}'"
     secret = f"kubectl --kubeconfig {ADMIN_CONF} -n kube-system get secret {CERTS_OWNER}"
     upload = (f"kubeadm init phase upload-certs --upload-certs --config "
-              f"{kubeadm.INIT_TARGET} --certificate-key {certificate_key} "
-              "--skip-certificate-key-print")
+              f"{kubeadm.INIT_TARGET} --skip-certificate-key-print")
     return m.command("join-certificates", upload,
-                     unless=f"{_fresh(owners)} && {secret} >/dev/null 2>&1", secret=True)
+                     unless=f"{_fresh(owners)} && {secret} >/dev/null 2>&1")
