@@ -12,7 +12,18 @@ from pathlib import Path
 
 from kubeforge import readiness
 from kubeforge.errors import LabError
-from kubeforge.lab import access, base, disks, internet, machine, netns, sh, standin, topology
+from kubeforge.lab import (
+    access,
+    base,
+    disks,
+    internet,
+    leftovers,
+    machine,
+    netns,
+    sh,
+    standin,
+    topology,
+)
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.lab.seeds import Seeds
@@ -223,6 +234,8 @@ def down(paths: LabPaths | None = None) -> list[Made]:
     record = Record.load(paths.record)
     removed = list(reversed(record.made))
     machine.stop_all(record.of_kind("process"))
+    for made in record.of_kind("process"):
+        _forget_nspawn_runtime(made)
     for made in reversed(record.made):
         if made.kind == "mount":
             _unmount(made.name)
@@ -232,6 +245,18 @@ def down(paths: LabPaths | None = None) -> list[Made]:
             netns.delete(made.name)
     _remove_state(paths)
     return removed
+
+
+def _forget_nspawn_runtime(made: Made) -> None:
+    """nspawn removes its /run/systemd/nspawn/propagate/<machine> dir when it exits cleanly,
+    not when it had to be SIGKILLed (a loaded host, shutdown past the grace time): remove the
+    empty dir of this lab's machine, never anything else."""
+    name = (made.match or "").removeprefix("--machine=")
+    if name and made.match != name:
+        try:
+            (leftovers.NSPAWN_RUNTIME / name).rmdir()
+        except OSError:
+            pass  # gone already, or not empty: then it is not ours to judge
 
 
 def _unmount(mount_point: str) -> None:
