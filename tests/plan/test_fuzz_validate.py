@@ -46,7 +46,6 @@ MUTATIONS: list[tuple[tuple[str, ...], st.SearchStrategy[Any]]] = [
     (("hosts", "control_plane", "cpus"), st.integers(0, 8)),
     (("hosts", "control_plane", "memory_mb"), st.integers(0, 8192)),
     (("storage", "replica"), st.integers(0, 6)),
-    (("storage", "rest_url"), st.sampled_from(["http://10.244.1.2:8080", "http://heketi:8080", "x"])),
     (("kubernetes_version"), st.sampled_from(["1.13", "1.30", "1.31", "1.37", "1.40", "2.0", "latest"])),
     (("debian_release",), st.sampled_from(["stretch", "bookworm", "trixie", "sid"])),
     (("loadbalancer", "corosync", "transport"), st.sampled_from(["knet", "udp", "udpu", "tcp"])),

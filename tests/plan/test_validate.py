@@ -53,19 +53,12 @@ def test_errata_4_dashboard_admin_is_warned(raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("field, path", [
     ("loadbalancer.stats_password", ("loadbalancer", "stats_password")),
-    ("storage.admin_key", ("storage", "admin_key")),
-    ("storage.user_key", ("storage", "user_key")),
 ])
 @pytest.mark.parametrize("value", ["admin", "none", ""])
 def test_errata_5_default_credentials(raw: dict[str, Any], field: str, path: tuple[str, str],
                                       value: str) -> None:
     raw[path[0]][path[1]] = value
     assert_finding(raw, field, "ERRATA 5")
-
-
-def test_errata_7_rest_url_on_a_pod_ip(raw: dict[str, Any]) -> None:
-    raw["storage"]["rest_url"] = "http://10.244.3.7:8080"
-    assert_finding(raw, "storage.rest_url", "ERRATA 7")
 
 
 def test_errata_8_master_label(raw: dict[str, Any]) -> None:

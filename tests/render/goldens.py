@@ -26,8 +26,6 @@ def fixed_secrets() -> Secrets:
         kubeadm_token="abcdef.0123456789abcdef",
         kubeadm_certificate_key="c0ffee" * 10 + "c0ffee00",
         keepalived_password="goldpass",
-        storage_admin_key="golden-storage-admin-key",
-        storage_user_key="golden-storage-user-key",
     )
 
 

@@ -60,7 +60,6 @@ def test_generated_secrets_are_private_and_reused(state: Path) -> None:
     ("keepalived_password", "", "VRRP"),
     ("haproxy_stats_password", "short", "12+"),
     ("haproxy_stats_password", "a" * 12 + "\nstats admin if TRUE", "12+"),
-    ("storage_user_key", "has a space in it!", "without space"),
 ])
 def test_a_malformed_secret_is_refused_naming_file_and_entry_not_value(
         state: Path, entry: str, value: Any, why: str) -> None:

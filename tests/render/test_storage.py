@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from kubeforge.render import addon_versions, storage
 from kubeforge.render.artifact import Artifact
 from kubeforge.spec.model import ClusterSpec
 
-from . import goldens, kube_manifests
+from . import checkrun, goldens, kube_manifests
 
 SECRETS = goldens.fixed_secrets()
 
@@ -51,7 +52,8 @@ def test_storage_class_is_valid_and_cluster_scoped(raw: dict[str, Any], version:
     assert "namespace" not in document["metadata"]  # ERRATA 6
     assert document["provisioner"] == addon_versions.CSI_DRIVER_NFS_PROVISIONER == "nfs.csi.k8s.io"
     # ERRATA 7: a stable name the gateway serves, not a pod IP.
-    assert document["parameters"] == {"server": "storage.kube.local", "share": "/kube"}
+    assert document["parameters"] == {"server": "storage.kube.local", "share": "/kube",
+                                      "mountPermissions": "0777"}
     assert document["reclaimPolicy"] == "Retain"
     assert document["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
 
@@ -91,16 +93,55 @@ def test_replica_must_divide_the_gluster_machines(raw: dict[str, Any]) -> None:
         storage.render(plan_for(raw), SECRETS)
 
 
+def ganesha_confs(plan: Plan) -> dict[str, str]:
+    return {a.host: a.text for a in storage.render(plan, SECRETS) if a.target == storage.GANESHA_CONF}
+
+
 def test_ganesha_exports_the_volume_to_kubernetes_machines_only(raw: dict[str, Any]) -> None:
     plan = plan_for(raw)
-    confs = {a.host: a.text for a in storage.render(plan, SECRETS) if a.target == storage.GANESHA_CONF}
+    confs = ganesha_confs(plan)
     assert set(confs) == {m.name for m in plan.by_role("gluster")}
     text = next(iter(confs.values()))
     assert _balanced_statements(text)
     assert re.search(r'FSAL \{\s*Name = GLUSTER;\s*Hostname = "localhost";\s*Volume = "kube";\s*\}', text)
     assert 'Pseudo = "/kube";' in text
-    assert "Clients = 192.168.1.0/24, 192.168.2.0/24;" in text
-    assert re.search(r"Access_Type = None;\s*CLIENT", text)
+    # Each Kubernetes machine's address, never a subnet; nobody else gets in.
+    assert re.search(r"Access_Type = None;\s*Squash = Root_Squash;", text)
+    clients = dict(re.findall(r"Clients = ([^;]*);\s*Access_Type = RW;\s*Squash = (\w+);", text))
+    masters = ", ".join(str(m.address) for m in plan.by_role("control_plane"))
+    workers = ", ".join(str(m.address) for m in plan.by_role("worker"))
+    assert clients == {masters: "No_Root_Squash", workers: "Root_Squash"}
+    assert "/" not in masters + workers
+
+
+def test_ganesha_without_workers_has_no_empty_client_list(raw: dict[str, Any]) -> None:
+    raw["hosts"]["worker"]["count"] = 0
+    text = next(iter(ganesha_confs(plan_for(raw)).values()))
+    assert _balanced_statements(text) and text.count("CLIENT {") == 1
+    assert "Clients = ;" not in text
+
+
+def test_nfs_is_v4_1_plus_with_short_lease_and_grace(raw: dict[str, Any]) -> None:
+    text = next(iter(ganesha_confs(plan_for(raw)).values()))
+    block = re.search(r"NFSV4 \{([^}]*)\}", text)
+    assert block is not None
+    settings = dict(re.findall(r"(\w+) = ([^;]+);", block.group(1)))
+    assert settings == {"Minor_Versions": "1, 2", "Lease_Lifetime": "10", "Grace_Period": "10"}
+
+
+def test_volume_options_bound_the_stall_and_forbid_split_brain(raw: dict[str, Any]) -> None:
+    [volume] = json.loads(rendered(raw)[f"cluster/{storage.TOPOLOGY}"].text)["volumes"]
+    assert volume["options"] == {"network.ping-timeout": "5", "cluster.quorum-type": "auto",
+                                 "cluster.server-quorum-type": "server"}
+
+
+def test_csi_controller_is_pinned_to_the_control_plane(raw: dict[str, Any]) -> None:
+    [step, _] = storage.steps(plan_for(raw))
+    assert step["patch"] == {"namespace": "kube-system", "deployment": "csi-nfs-controller",
+                             "type": "strategic", "file": storage.CONTROLLER_PATCH}
+    [patch] = kube_manifests.objects(rendered(raw)[f"cluster/{storage.CONTROLLER_PATCH}"])
+    assert patch["spec"]["template"]["spec"]["nodeSelector"] == {
+        "node-role.kubernetes.io/control-plane": ""}
 
 
 def _balanced_statements(text: str) -> bool:
@@ -137,3 +178,71 @@ def test_gluster_backend_needs_gluster_machines(raw: dict[str, Any]) -> None:
     raw["hosts"]["gluster"]["count"] = 0
     with pytest.raises(RenderError, match="hosts.gluster.count"):
         storage.render(plan_for(raw), SECRETS)
+
+
+def test_storage_vip_is_planned_in_the_glus_subnet_outside_pools_and_machines(
+        raw: dict[str, Any]) -> None:
+    plan = plan_for(raw)
+    glus = plan.subnets["glus"]
+    vip = plan.storage_vip
+    assert vip is not None and vip in glus.cidr and not glus.dhcp_pool.contains(vip)
+    assert vip not in {n.address for m in plan.machines for n in m.nics} | {glus.gateway}
+    raw["hosts"]["gluster"]["count"] = 6  # more machines never take or move it
+    assert plan_for(raw).storage_vip == vip
+
+
+def test_no_storage_vip_without_gluster_storage(raw: dict[str, Any]) -> None:
+    raw["storage"]["backend"] = "none"
+    assert plan_for(raw).storage_vip is None
+
+
+def test_a_full_glus_subnet_names_the_field_and_fix(raw: dict[str, Any]) -> None:
+    from kubeforge.errors import SpecError
+
+    raw["network"]["subnets"]["glus"]["dhcp_pool"] = {"start": "192.168.3.1", "end": "192.168.3.253"}
+    with pytest.raises(SpecError, match="network.subnets.glus: no free address left for the storage VIP"):
+        plan_for(raw)
+
+
+def keepalived_confs(plan: Plan) -> dict[str, str]:
+    return {a.host or "": a.text for a in storage.render(plan, SECRETS) if a.target == storage.KEEPALIVED}
+
+
+def test_storage_vip_follows_a_healthy_ganesha_on_every_gluster_machine(raw: dict[str, Any]) -> None:
+    plan = plan_for(raw)
+    confs = keepalived_confs(plan)
+    servers = plan.by_role("gluster")
+    assert set(confs) == {m.name for m in servers}
+    for machine in servers:
+        text = confs[machine.name]
+        assert f"{plan.storage_vip}/24 dev glus0" in text
+        assert 'script "/usr/bin/systemctl is-active --quiet nfs-ganesha.service"' in text
+        peers = re.search(r"unicast_peer \{([^}]*)\}", text)
+        assert peers is not None
+        assert peers.group(1).split() == [str(m.address) for m in servers if m != machine]
+    priorities = [int(re.findall(r"priority (\d+)", confs[m.name])[0]) for m in servers]
+    assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == len(servers)
+
+
+@pytest.mark.checkers
+def test_keepalived_accepts_the_storage_vip_config(raw: dict[str, Any], tmp_path: Path) -> None:
+    plan = plan_for(raw)
+    binary = checkrun.need("keepalived")
+    for machine in plan.by_role("gluster"):
+        conf = tmp_path / f"{machine.name}.conf"
+        conf.write_text(keepalived_confs(plan)[machine.name])
+        nic = machine.primary
+        assert nic.address is not None
+        link = checkrun.veth_lines({nic.name: [checkrun.cidr(nic.address, nic.prefix_len)]})
+        done = checkrun.in_namespaces(f"{link}\n{binary} -t -f {conf}\n")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_dead_keepalived_drops_the_storage_vip(raw: dict[str, Any]) -> None:
+    plan = plan_for(raw)
+    dropins = {(a.host, a.target): a.text for a in storage.render(plan, SECRETS)
+               if (a.target or "").startswith("/etc/systemd/")}
+    assert len(dropins) == 2 * len(plan.by_role("gluster"))
+    keepalived = dropins[("kube-glus01", storage.DROPIN.format(unit="keepalived"))]
+    assert f"ExecStopPost=-/usr/sbin/ip -4 addr del {plan.storage_vip}/24 dev glus0" in keepalived
+    assert "Restart=on-failure" in dropins[("kube-glus01", storage.DROPIN.format(unit="nfs-ganesha"))]

@@ -28,8 +28,7 @@ FULL: dict[str, Any] = default.default_spec().model_dump(mode="json")
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPDFqQTKs1Ph57EQHlF88lcg5rln485FDqA8omkdref0 op@hostile"
 # Secrets with values no output may hold; the first passes the spec's grammar, so it renders.
 SENTINEL = "Sntl7QxZ4vKp9Ww2"
-SECRET_PATHS: list[Path_] = [("loadbalancer", "stats_password"), ("storage", "admin_key"),
-                             ("storage", "user_key")]
+SECRET_PATHS: list[Path_] = [("loadbalancer", "stats_password")]
 PRIVATE_MARK = "PRVmark8Jq3Lz"
 PRIVATE_KEYS = [
     f"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA{PRIVATE_MARK}AAAA\n-----END OPENSSH PRIVATE KEY-----\n",

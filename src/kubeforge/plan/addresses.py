@@ -40,6 +40,14 @@ def host_addresses(network: Network, subnet: Subnet) -> Iterator[IPv4Address]:
         yield from _free_between(low, high, taken)
 
 
+def highest_free(network: Network, subnet: Subnet) -> IPv4Address | None:
+    """The subnet's highest address outside every reserved range (a VIP's home)."""
+    taken = reserved_ranges(network, subnet)
+    top, bottom = int(subnet.cidr.broadcast_address) - 1, int(subnet.cidr.network_address)
+    return next((IPv4Address(v) for v in range(top, bottom, -1)
+                 if not any(r.contains(IPv4Address(v)) for r in taken)), None)
+
+
 def _free_between(low: int, high: int, taken: list[AddressRange]) -> Iterator[IPv4Address]:
     value = low
     for block in taken:

@@ -36,6 +36,9 @@ def build_plan(spec: ClusterSpec) -> Plan:
         name: addresses.host_addresses(spec.network, subnet)
         for name, subnet in spec.network.subnets.items()
     }
+    storage_vip = _storage_vip(spec)
+    if storage_vip is not None:
+        free["glus"] = (a for a in free["glus"] if a != storage_vip)
     machines = [m for role in ROLES for m in _machines(spec, role, subnets, free)]
     _check_data_disks(spec, {m.name for m in machines})
     gateway = next(m for m in machines if m.role == "gateway") if spec.hosts.gateway.count else None
@@ -44,7 +47,22 @@ def build_plan(spec: ClusterSpec) -> Plan:
         subnets=subnets,
         machines=tuple(machines),
         ssh=SshRoute(user=spec.admin_user, jump_host=gateway.name if gateway else ""),
+        storage_vip=storage_vip,
     )
+
+
+def _storage_vip(spec: ClusterSpec) -> IPv4Address | None:
+    """The glus subnet's highest free address: machines count up from the DHCP pool's end, so
+    adding gluster machines later never moves it."""
+    glus = spec.network.subnets.get("glus")
+    if spec.storage.backend != "gluster" or glus is None or not spec.hosts.gluster.count:
+        return None
+    address = addresses.highest_free(spec.network, glus)
+    if address is None:
+        problem = ("network.subnets.glus: no free address left for the storage VIP; widen the "
+                   "subnet or shrink the DHCP pool")
+        raise SpecError([problem])
+    return address
 
 
 def _machines(

@@ -83,6 +83,9 @@ class Plan:
     subnets: dict[str, PlannedSubnet]
     machines: tuple[Machine, ...]
     ssh: SshRoute
+    # The storage VIP in the glus subnet (NFS-Ganesha on the gluster machines); None without
+    # gluster storage. Outside every pool, never a machine's address (plan/addresses.py).
+    storage_vip: IPv4Address | None = None
     _by_name: dict[str, Machine] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

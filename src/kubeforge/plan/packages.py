@@ -15,7 +15,9 @@ ROLE: dict[Role, tuple[str, ...]] = {
     "loadbalancer": ("haproxy",),
     "control_plane": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
     "worker": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
-    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha", "nfs-ganesha-gluster"),
+    # keepalived: the storage VIP (render/storage.py), whatever the load balancers use.
+    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha", "nfs-ganesha-gluster",
+                "keepalived"),
 }
 
 # In the lab's base tree only: Debian's etcd daemon stands in for kubeadm's static-pod etcd on

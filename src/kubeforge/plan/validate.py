@@ -36,8 +36,6 @@ def container_runtime(spec: ClusterSpec) -> Iterator[Finding]:
 def credentials(spec: ClusterSpec) -> Iterator[Finding]:
     given = {
         "loadbalancer.stats_password": spec.loadbalancer.stats_password,
-        "storage.admin_key": spec.storage.admin_key,
-        "storage.user_key": spec.storage.user_key,
     }
     for field, secret in given.items():
         value = secret.get_secret_value() if secret is not None else None
@@ -114,19 +112,6 @@ def storage(spec: ClusterSpec) -> Iterator[Finding]:
     if count and spec.hosts.gluster.data_disk_gb is None:
         yield error("hosts.gluster.data_disk_gb", "gluster machines need a data disk for bricks; "
                     "set data_disk_gb (the reference uses 500)")
-    yield from _rest_url(spec)
-
-
-def _rest_url(spec: ClusterSpec) -> Iterator[Finding]:
-    url = spec.storage.rest_url
-    host = network_rules.url_host(url) if url else None
-    if host is None:
-        return
-    if host in spec.network.pod_cidr:
-        yield error("storage.rest_url", f"{host} is a pod IP: {errata.EXPLAIN[7]} (e.g. "
-                    "http://heketi.<namespace>.svc:8080)")
-    else:
-        yield warning("storage.rest_url", f"{host} is a literal address; prefer a DNS name")
 
 
 def capacity(spec: ClusterSpec) -> Iterator[Finding]:

@@ -81,14 +81,13 @@ def _context(plan: Plan) -> dict[str, object]:
 
 
 def _storage_records(plan: Plan) -> list[tuple[str, str]]:
-    """Round-robin A records for the storage service name (NFS-Ganesha on every gluster machine).
-    `address=` and not `host-record`: the machines' own PTR records must stay their names."""
-    if plan.spec.storage.backend == "none":
+    """The storage service name -> the storage VIP, which follows a healthy NFS-Ganesha among
+    the gluster machines (one address: a round robin of servers would bind each mount to one)."""
+    if plan.spec.storage.backend == "none" or plan.storage_vip is None:
         return []
     from kubeforge.render import storage  # the storage renderer owns the service name
 
-    name = storage.storage_server(plan)
-    return [(name, str(m.address)) for m in plan.by_role("gluster")]
+    return [(storage.storage_server(plan), str(plan.storage_vip))]
 
 
 def _records(machine: Machine) -> list[Record]:

@@ -27,8 +27,6 @@ _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 # The spec fields that may set a secret, by Secrets field.
 SPEC_FIELDS = {
     "haproxy_stats_password": "loadbalancer.stats_password",
-    "storage_admin_key": "storage.admin_key",
-    "storage_user_key": "storage.user_key",
 }
 
 
@@ -39,8 +37,6 @@ class Secrets:
     kubeadm_token: str  # [a-z0-9]{6}.[a-z0-9]{16}
     kubeadm_certificate_key: str  # 32 bytes hex: decrypts the uploaded control-plane certs
     keepalived_password: str  # VRRP PASS auth uses at most 8 characters
-    storage_admin_key: str
-    storage_user_key: str
 
     @property
     def corosync_authkey(self) -> bytes:
@@ -68,7 +64,6 @@ def _pattern(regex: str, what: str) -> Callable[[str], str | None]:
     return lambda value: None if compiled.fullmatch(value) else f"not {what}"
 
 
-_PASSWORD = r"[\x21-\x7e]{12,4096}"  # printable ASCII, no space: safe on one config line
 # Why each secret must look the way it does; the message names the rule, never the value.
 CHECKS: dict[str, Callable[[str], str | None]] = {
     "haproxy_stats_password": _pattern(r"[^\s\"'#\\$:]{12,4096}",
@@ -77,8 +72,6 @@ CHECKS: dict[str, Callable[[str], str | None]] = {
     "kubeadm_token": _pattern(r"[a-z0-9]{6}\.[a-z0-9]{16}", "a kubeadm token ([a-z0-9]{6}.[a-z0-9]{16})"),
     "kubeadm_certificate_key": _pattern(r"[0-9a-f]{64}", "64 hex digits (kubeadm certificate key)"),
     "keepalived_password": _pattern(r"[A-Za-z0-9_-]{6,8}", "6 to 8 URL-safe characters (VRRP PASS)"),
-    "storage_admin_key": _pattern(_PASSWORD, "12+ printable characters without space"),
-    "storage_user_key": _pattern(_PASSWORD, "12+ printable characters without space"),
 }
 
 
@@ -93,16 +86,12 @@ def _generators() -> dict[str, Callable[[], str]]:
         "kubeadm_token": token,
         "kubeadm_certificate_key": lambda: random.token_hex(32),
         "keepalived_password": lambda: random.token_urlsafe(6)[:8],
-        "storage_admin_key": lambda: random.token_urlsafe(32),
-        "storage_user_key": lambda: random.token_urlsafe(32),
     }
 
 
 def spec_given(spec: ClusterSpec) -> dict[str, str]:
     """The secrets the spec sets, by Secrets field (plain text; SecretStr unwrapped)."""
-    values = {"haproxy_stats_password": spec.loadbalancer.stats_password,
-              "storage_admin_key": spec.storage.admin_key,
-              "storage_user_key": spec.storage.user_key}
+    values = {"haproxy_stats_password": spec.loadbalancer.stats_password}
     return {name: _plain(value) for name, value in values.items() if value}
 
 

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from kubeforge.errors import RenderError
-from kubeforge.plan.model import Machine, Plan
-from kubeforge.render import addon_versions, templating
+from kubeforge.plan.model import Machine, Nic, Plan
+from kubeforge.render import addon_versions, loadbalancer, templating
 from kubeforge.render.artifact import Artifact, cluster_file, host_file
 from kubeforge.render.secrets import Secrets
 
@@ -23,12 +23,32 @@ COMPONENT = "storage"
 STORAGE_NAME = "storage"
 TOPOLOGY = "storage/topology.json"
 STORAGE_CLASS = "storage/storageclass.yaml"
+CONTROLLER_PATCH = "storage/csi-controller-patch.yaml"
 GANESHA_CONF = "/etc/ganesha/ganesha.conf"
+KEEPALIVED = loadbalancer.KEEPALIVED
+DROPIN = loadbalancer.DROPIN
+# A Ganesha down this many checks (1 s apart) in a row gives the VIP up; systemd restarts a
+# dead one within a second, which then only costs its clients the grace period.
+GANESHA_FALL = 3
 # The gluster machines' second disk. Providers attach it as the second virtio disk; one that
 # names it differently must say so here (the plan does not model device names yet).
 DATA_DEVICE = "/dev/vdb"
 BRICK_ROOT = "/data/bricks"
-CLIENT_SUBNETS = ("mast", "node")  # where the kubelets (and csi-driver-nfs) run
+# NFSv4 minor versions, lease and grace (s): docs/storage.md, "Failover timings".
+NFS_MINOR_VERSIONS = (1, 2)
+NFS_LEASE_S = 10
+NFS_GRACE_S = 10
+# Gluster volume options the storage-pool phase sets (gluster's own names and value spelling).
+# ping-timeout: a client (FUSE, or Ganesha's libgfapi) gives up on a silent brick after 5 s
+# instead of 42 s, so a storage machine's power loss stalls I/O ~5 s; replica 3 heals what
+# it missed. quorum-type auto: a client writes only while a majority of each replica set is
+# up; server-quorum-type server: glusterd stops the bricks of a machine cut off from the
+# majority of the pool. Together they keep a partitioned minority from writing (no split-brain).
+VOLUME_OPTIONS = {
+    "network.ping-timeout": "5",
+    "cluster.quorum-type": "auto",
+    "cluster.server-quorum-type": "server",
+}
 
 
 def storage_server(plan: Plan) -> str:
@@ -48,8 +68,11 @@ def render(plan: Plan, secrets: Secrets) -> list[Artifact]:
     conf = {m.name: _ganesha(plan, m) for m in servers}
     return [
         *(host_file(COMPONENT, name, GANESHA_CONF, text) for name, text in conf.items()),
+        *(a for m in servers for a in _vip_files(plan, m, servers)),
         cluster_file(COMPONENT, TOPOLOGY, json.dumps(topology(plan), indent=2) + "\n"),
         cluster_file(COMPONENT, STORAGE_CLASS, _storage_class(plan)),
+        cluster_file(COMPONENT, CONTROLLER_PATCH,
+                     templating.render("storage/csi-controller-patch.yaml.j2")),
     ]
 
 
@@ -61,6 +84,8 @@ def steps(plan: Plan) -> list[dict[str, Any]]:
         {
             "name": "csi-driver-nfs",
             "apply_urls": list(addon_versions.CSI_DRIVER_NFS_MANIFEST_URLS),
+            "patch": {"namespace": "kube-system", "deployment": "csi-nfs-controller",
+                      "type": "strategic", "file": CONTROLLER_PATCH},
             "wait": {"kind": "deployment", "namespace": "kube-system", "name": "csi-nfs-controller"},
         },
         {"name": "storage-class", "apply": [STORAGE_CLASS]},
@@ -109,6 +134,7 @@ def topology(plan: Plan) -> dict[str, Any]:
                 "filesystem": "xfs",
                 "mount": brick_mount(volume),
                 "bricks": [f"{m.fqdn}:{brick_mount(volume)}/brick" for m in servers],
+                "options": VOLUME_OPTIONS,
             }
         ],
     }
@@ -121,8 +147,61 @@ def _ganesha(plan: Plan, machine: Machine) -> str:
         volume=plan.spec.storage.volume,
         pseudo=f"/{plan.spec.storage.volume}",
         server=storage_server(plan),
-        clients=[str(plan.subnets[s].cidr) for s in CLIENT_SUBNETS if s in plan.subnets],
+        # Each Kubernetes machine's planned address, not its whole subnet: a DHCP lease in
+        # the same subnet gets nothing.
+        control_plane=[str(m.address) for m in plan.by_role("control_plane")],
+        workers=[str(m.address) for m in plan.by_role("worker")],
+        minor_versions=NFS_MINOR_VERSIONS,
+        lease_s=NFS_LEASE_S,
+        grace_s=NFS_GRACE_S,
     )
+
+
+def storage_vip(plan: Plan) -> str:
+    if plan.storage_vip is None:
+        raise RenderError("storage.backend: gluster needs the storage VIP, which the plan puts in "
+                          "network.subnets.glus; add that subnet or set storage.backend: none")
+    return str(plan.storage_vip)
+
+
+def _vip_files(plan: Plan, machine: Machine, servers: list[Machine]) -> list[Artifact]:
+    """The storage VIP on keepalived (VRRP settings shared with the load balancers), and the
+    systemd drop-ins that restart its daemons and drop the VIP with a dead keepalived."""
+    nic = _glus_nic(machine)
+    vip = f"{storage_vip(plan)}/{nic.prefix_len}"
+    dropins = [host_file(COMPONENT, machine.name, DROPIN.format(unit=unit), templating.render(
+        "storage/dropin.conf.j2", host=machine.name, unit=unit, vip=vip, nic=nic.name))
+        for unit in ("nfs-ganesha", "keepalived")]
+    return [host_file(COMPONENT, machine.name, KEEPALIVED, _keepalived(plan, machine, servers)),
+            *dropins]
+
+
+def _keepalived(plan: Plan, machine: Machine, servers: list[Machine]) -> str:
+    nic = _glus_nic(machine)
+    advert_ms = plan.spec.loadbalancer.keepalived.advert_ms
+    # The first gluster machine is preferred; 10 apart, as on the load balancers.
+    priority = min(254, 100 + 10 * (len(servers) - machine.index))
+    return templating.render(
+        "storage/keepalived.conf.j2",
+        host=machine.name,
+        server=storage_server(plan),
+        nic=nic.name,
+        # Its own router id: the glus segment is not the load balancers', but one id per
+        # cluster VIP keeps a mistaken bridge between the two from mixing them up.
+        router_id=loadbalancer.vrrp_router_id(f"{plan.name}/storage"),
+        priority=priority,
+        address=machine.address,
+        peers=[m.address for m in servers if m.name != machine.name],
+        advert_int=f"{advert_ms / 1000:g}",
+        takeover_s=f"{loadbalancer.takeover_s(advert_ms, priority):.2f}",
+        fall=GANESHA_FALL,
+        vip=storage_vip(plan),
+        prefix_len=nic.prefix_len,
+    )
+
+
+def _glus_nic(machine: Machine) -> Nic:
+    return next(nic for nic in machine.nics if nic.subnet == "glus")
 
 
 def _storage_class(plan: Plan) -> str:

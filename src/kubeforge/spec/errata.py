@@ -30,6 +30,9 @@ PACKAGE_FIXES = {
     "docker-ce": "containerd (kubeforge installs it; dockershim was removed in Kubernetes 1.24)",
 }
 
+# Heketi's spec fields (kubeforge <= 0.1) -> the erratum that explains why they were dangerous.
+HEKETI_FIELDS = {"admin_key": 5, "user_key": 5, "rest_url": 7}
+
 WEAK_SECRETS = {"", "admin", "none", "password", "changeme", "secret", "kubernetes", "123456"}
 
 
@@ -39,6 +42,7 @@ def scan_raw(data: dict[str, Any]) -> list[str]:
     storage_class = _dig(data, "storage", "storage_class")
     if isinstance(storage_class, dict) and "namespace" in storage_class:
         problems.append(f"storage.storage_class.namespace: {EXPLAIN[6]}; remove the key")
+    problems += _heketi_fields(_dig(data, "storage"))
     corosync = _dig(data, "loadbalancer", "corosync")
     if isinstance(corosync, dict) and ("interface" in corosync or "bindnetaddr" in corosync):
         problems.append(
@@ -46,6 +50,16 @@ def scan_raw(data: dict[str, Any]) -> list[str]:
             "nodelist from the plan (transport: knet)"
         )
     return problems
+
+
+def _heketi_fields(storage: Any) -> list[str]:
+    """The deck's Heketi keys and REST URL: nothing reads them since Heketi was archived (the
+    volumes are served by NFS-Ganesha at storage.<domain>). Named, never echoed: they held keys."""
+    if not isinstance(storage, dict):
+        return []
+    return [f"storage.{key}: a Heketi-era field that nothing uses ({EXPLAIN[number]}); remove the "
+            "key: kubeforge serves volumes through NFS-Ganesha at storage.<domain>, with no REST API"
+            for key, number in HEKETI_FIELDS.items() if key in storage]
 
 
 def _dig(data: Any, *keys: str) -> Any:

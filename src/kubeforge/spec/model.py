@@ -17,7 +17,7 @@ SubnetName = Literal["mast", "node", "glus", "dmz"]
 SUBNET_NAMES: tuple[SubnetName, ...] = ("mast", "node", "glus", "dmz")
 Role = Literal["gateway", "loadbalancer", "control_plane", "worker", "gluster"]
 # Fields whose value is never shown (messages, logs, reports, diffs); a test keeps it complete.
-SECRET_FIELDS = frozenset({"stats_password", "admin_key", "user_key", "ssh_public_key"})
+SECRET_FIELDS = frozenset({"stats_password", "ssh_public_key"})
 
 
 class Strict(BaseModel):
@@ -91,10 +91,11 @@ class Hosts(Strict):
 class Corosync(Strict):
     transport: Literal["knet", "udp", "udpu"] = "knet"
     token_ms: int = Field(
-        500, ge=200, le=60000,
+        300, ge=200, le=60000,
         description="Failure detection: a lost peer is declared after token + consensus (1.2 x "
-        "token). Measured on the lab: 500 ms moves the VIP in 1.5 s, 1000 ms in 3.7 s. Raise it "
-        "on congested or virtualised networks where 500 ms could cause false failovers.",
+        "token). 300 ms: no VIP move in 10 minutes on a lab host saturated by a CPU hog "
+        "(corosync runs realtime); the failover is then mostly Pacemaker's own reaction. "
+        "docs/benchmarks.md has the trade-off per value.",
     )
     crypto_cipher: Literal["aes256", "aes192", "aes128", "none"] = "aes256"
     crypto_hash: Literal["sha256", "sha384", "sha512", "sha1", "md5", "none"] = "sha256"
@@ -103,7 +104,7 @@ class Corosync(Strict):
 
 class Keepalived(Strict):
     advert_ms: int = Field(
-        500, ge=50, le=25500, multiple_of=10,
+        300, ge=50, le=25500, multiple_of=10,
         description="VRRPv3 advertisement interval (centiseconds on the wire): the backup takes "
         "the VIP about 3 advertisements after the last one it heard. docs/benchmarks.md has the "
         "failover and loaded-host trade-off per value.",
@@ -153,11 +154,6 @@ class Storage(Strict):
     backend: Literal["gluster", "none"] = "gluster"
     replica: int = Field(3, ge=1, le=16)
     volume: types.GlusterVolume = "kube"
-    rest_url: types.HttpUrl | None = Field(
-        None, description="Storage management API URL; use a Service name, never a pod IP."
-    )
-    admin_key: types.Password | None = Field(None, description="Leave unset: a key is generated.")
-    user_key: types.Password | None = Field(None, description="Leave unset: a key is generated.")
     storage_class: StorageClassSpec = StorageClassSpec()
 
 

@@ -65,4 +65,14 @@ def volume_ops(vol: dict[str, Any], servers: int) -> list[m.Op]:
                        unless=f"test -f {info}")
     start = m.command(f"volume-start:{vol['name']}", f"gluster volume start {name}",
                       unless=f"grep -qx status=1 {info}")
-    return [create, start]
+    options = [option(str(vol["name"]), key, value) for key, value in vol.get("options", {}).items()]
+    return [create, start, *options]
+
+
+def option(vol: str, key: str, value: str) -> m.Op:
+    """`gluster volume set`, guarded by glusterd's volume info file, which keeps every option
+    set on the volume as a `key=value` line."""
+    info = shlex.quote(f"{GLUSTERD}/vols/{vol}/info")
+    return m.command(f"volume-set:{vol}:{key}",
+                     f"gluster volume set {shlex.quote(vol)} {shlex.quote(key)} {shlex.quote(value)}",
+                     unless=f"grep -qxF {shlex.quote(f'{key}={value}')} {info}")
