@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kubeforge.errors import LabError
-from kubeforge.lab import access, base, lifecycle, machine
+from kubeforge.lab import access, base, leftovers, lifecycle, machine
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.plan import packages
@@ -60,3 +60,18 @@ def test_lab_commands_say_they_need_root(monkeypatch: pytest.MonkeyPatch, tmp_pa
         lifecycle.up(plan, {}, paths, identity=tmp_path / "no-key")
     with pytest.raises(LabError, match="needs root"):
         lifecycle.down(paths)
+
+
+def test_down_removes_only_an_empty_runtime_dir_of_its_own_machine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A SIGKILLed nspawn leaves /run/systemd/nspawn/propagate/<machine>: `down` removes that
+    empty dir of its own machine, and nothing of another machine or anything not empty."""
+    monkeypatch.setattr(leftovers, "NSPAWN_RUNTIME", tmp_path)
+    for name in ("kfx-kube-gate01", "kfx-kube-mast01", "kfy-kube-gate01"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "kfx-kube-mast01" / "incoming").mkdir()
+    lifecycle._forget_nspawn_runtime(Made("process", "nspawn:kube-gate01", 1, "--machine=kfx-kube-gate01"))
+    lifecycle._forget_nspawn_runtime(Made("process", "nspawn:kube-mast01", 2, "--machine=kfx-kube-mast01"))
+    lifecycle._forget_nspawn_runtime(Made("process", "dnsmasq", 3, "kfx-internet"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kfx-kube-mast01", "kfy-kube-gate01"]
