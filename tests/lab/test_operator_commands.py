@@ -18,10 +18,18 @@ REAL_PHASES = ("preflight", "gateway", "reachable", "lb", "vip", "storage-server
                "storage-pool")
 
 
-def kubeforge(lab: Lab, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
-    monkeypatch.setenv("KUBEFORGE_LAB_STATE", str(lab.paths.state))
-    monkeypatch.setenv("KUBEFORGE_LAB_CACHE", str(lab.paths.cache))
-    monkeypatch.setenv("KUBEFORGE_LAB_PREFIX", lab.paths.prefix)
+LAB_ENV = ("KUBEFORGE_LAB_STATE", "KUBEFORGE_LAB_CACHE", "KUBEFORGE_LAB_PREFIX")
+
+
+def kubeforge(lab: Lab, monkeypatch: pytest.MonkeyPatch, *args: str,
+              lab_env: bool = False) -> tuple[int, str]:
+    """Run a command; only `up` is told which lab (the session's) through the environment."""
+    values = (str(lab.paths.state), str(lab.paths.cache), lab.paths.prefix)
+    for name, value in zip(LAB_ENV, values, strict=True):
+        if lab_env:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     root = lab.workspace.state_root
     assert root is not None
@@ -31,10 +39,10 @@ def kubeforge(lab: Lab, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[in
 
 def test_up_then_apply_status_kubeconfig_dashboard_without_route_flags(
         lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out = kubeforge(lab, monkeypatch, "up", "--provider", "lab")
+    code, out = kubeforge(lab, monkeypatch, "up", "--provider", "lab", lab_env=True)
     assert code == 0 and "lab: nothing to change" in out, out  # the running lab, adopted
     assert (lab.workspace.state_dir / "endpoints.json").stat().st_mode & 0o777 == 0o600
-    monkeypatch.delenv("KUBEFORGE_LAB_PREFIX")  # from here on the recorded route is all
+    # From here on no lab setting is in the environment: the recorded route is all there is.
 
     phases = [arg for name in REAL_PHASES for arg in ("--phase", name)]
     code, out = kubeforge(lab, monkeypatch, "apply", *phases)
