@@ -55,6 +55,7 @@ def test_storage_class_is_valid_and_cluster_scoped(raw: dict[str, Any], version:
     assert document["parameters"] == {"server": "storage.kube.local", "share": "/kube",
                                       "mountPermissions": "0777"}
     assert document["reclaimPolicy"] == "Retain"
+    assert document["allowVolumeExpansion"] is True
     assert document["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
 
 

@@ -23,6 +23,7 @@ from kubeforge.cli import (
     up,
     upgrade,
     versions,
+    volume,
 )
 from kubeforge.errors import KubeforgeError
 
@@ -50,6 +51,7 @@ app.command()(upgrade.upgrade)
 app.command()(reset.reset)
 app.add_typer(etcd.app, name="etcd")
 app.add_typer(certs.app, name="certs")
+app.add_typer(volume.app, name="volume")
 
 
 def main() -> None:

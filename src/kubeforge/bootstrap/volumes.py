@@ -1,0 +1,126 @@
+"""Volumes with sizes: a directory of the gluster volume per Kubernetes (or hand-made) volume,
+its size enforced by gluster's directory quota (`gluster volume quota ... limit-usage`).
+
+Pure: shell commands for the first gluster machine, and parsers of gluster's own `--xml`
+output. The CLI (`kubeforge volume`) runs them over SSH, the lab tests on the lab's machines.
+Each command is one script, so a step never half-runs across two connections.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from kubeforge.errors import ApplyError, SpecError
+
+# In each volume kubeforge made: `volume delete` removes only directories holding it (kubeforge
+# never deletes what it did not create; csi-driver-nfs's directories are Kubernetes' to delete).
+MARKER = ".kubeforge-volume"
+# Where the first gluster machine mounts the volume (FUSE) for a moment, to make or remove a
+# directory: quota limits need the directory to exist on the volume.
+MOUNT = "/run/kubeforge-volumes"
+CACHE_S = 1
+# gluster's answer (opRet -1) to `quota list` on a volume with quota on and no limit set.
+NO_LIMITS = "No quota configured"
+_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_SIZE = re.compile(r"([1-9][0-9]{0,15})(Ki|Mi|Gi|Ti)?")
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    size: int  # bytes: the quota's hard limit
+    used: int  # bytes, as gluster's quota accounts them
+    available: int
+    exceeded: bool  # gluster reports the hard limit exceeded
+
+
+def checked_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise SpecError([(f"volume name {name!r}: 1-63 of a-z, 0-9 and '-', starting and ending "
+                         "with a letter or digit (a Kubernetes-style name); choose another")])
+    return name
+
+
+def parse_size(text: str) -> int:
+    """`10Gi`, `512Mi`, `1073741824`: bytes (binary units, as Kubernetes quantities)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise SpecError([(f"size {text!r}: a whole number with an optional unit Ki, Mi, Gi or Ti "
+                         "(e.g. 10Gi)")])
+    return int(found.group(1)) * _UNITS[found.group(2) or ""]
+
+
+def _mounted(volume: str, body: str) -> str:
+    """`body` run in the volume mounted at $m; unmounted whatever body did."""
+    vol = shlex.quote(volume)
+    return (f"set -e; m={MOUNT}/{vol}; mkdir -p $m; mountpoint -q $m || "
+            f"mount -t glusterfs localhost:/{vol} $m; trap 'umount $m' EXIT; {body}")
+
+
+def create_command(volume: str, name: str, size: int) -> str:
+    vol, path = shlex.quote(volume), shlex.quote(f"/{checked_name(name)}")
+    # The quota translator caches a directory's usage for soft-timeout (60 s) below the soft
+    # limit and hard-timeout (5 s) above it: writes in between overshoot the size. 1 s each
+    # keeps the overshoot to about one second of writing, at one size lookup per second.
+    enable = (f"gluster volume quota {vol} list >/dev/null 2>&1 || "
+              f"{{ gluster volume quota {vol} enable >/dev/null && "
+              f"gluster volume quota {vol} soft-timeout {CACHE_S} >/dev/null && "
+              f"gluster volume quota {vol} hard-timeout {CACHE_S} >/dev/null; }}; ")
+    make = (f"test ! -e $m{path} || {{ echo 'exists already' >&2; exit 3; }}; "
+            f"mkdir -m 0777 $m{path}; touch $m{path}/{MARKER}; ")
+    return _mounted(volume, enable + make +
+                    f"gluster volume quota {vol} limit-usage {path} {size} >/dev/null")
+
+
+def expand_command(volume: str, name: str, size: int) -> str:
+    vol, path = shlex.quote(volume), shlex.quote(f"/{checked_name(name)}")
+    return f"gluster volume quota {vol} limit-usage {path} {size} >/dev/null"
+
+
+def delete_command(volume: str, name: str) -> str:
+    vol, path = shlex.quote(volume), shlex.quote(f"/{checked_name(name)}")
+    check = (f"test -e $m{path}/{MARKER} || {{ echo 'not made by kubeforge volume create' >&2; "
+             "exit 4; }; ")
+    return _mounted(volume, check + f"gluster volume quota {vol} remove {path} >/dev/null; "
+                    f"rm -rf --one-file-system $m{path}")
+
+
+def list_command(volume: str) -> str:
+    return f"gluster volume quota {shlex.quote(volume)} list --xml"
+
+
+def parse_list(xml: str) -> list[Volume]:
+    """Volumes from `gluster volume quota VOL list --xml` (one <limit> per directory)."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise ApplyError(f"`gluster volume quota list --xml` printed no XML ({exc})") from None
+    if root.findtext("opRet", "0") != "0":
+        if NO_LIMITS in (root.findtext("opErrstr") or ""):
+            return []  # quota on, no directory limited (yet, or any more)
+        raise ApplyError(f"gluster volume quota list: {root.findtext('opErrstr') or 'failed'}")
+    return [_volume(limit) for limit in root.iter("limit")]
+
+
+def _volume(limit: ET.Element) -> Volume:
+    def number(tag: str) -> int:
+        text = (limit.findtext(tag) or "0").strip()
+        return int(text) if text.isdigit() else 0
+
+    return Volume(name=(limit.findtext("path") or "").strip().lstrip("/"),
+                  size=number("hard_limit"), used=number("used_space"),
+                  available=number("avail_space"),
+                  exceeded=(limit.findtext("hl_exceeded") or "").strip().lower() == "yes")
+
+
+def refuse_shrink(current: Volume | None, name: str, size: int) -> None:
+    if current is None:
+        raise ApplyError(f"volume {name}: no such volume (`kubeforge volume list`); create it "
+                         "with `kubeforge volume create`")
+    if size <= current.size:
+        raise ApplyError(f"volume {name}: {size} bytes is not more than its size "
+                         f"({current.size}); volumes only grow: give a larger size")

@@ -1,0 +1,90 @@
+"""`kubeforge volume create|list|expand|delete`: sized directories of the gluster volume, by
+hand, as Heketi offered (bootstrap/volumes.py; docs/storage.md, "Volumes with sizes")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kubeforge.bootstrap import volumes
+from kubeforge.bootstrap.operation import Operation
+from kubeforge.cli import console, reaching
+from kubeforge.cli.console import SpecOption, StateOption
+from kubeforge.errors import ApplyError
+
+app = typer.Typer(help="Volumes with an enforced size (gluster directory quota).",
+                  no_args_is_help=True)
+NameArg = Annotated[str, typer.Argument(help="Volume name: a-z, 0-9 and '-'.")]
+SizeArg = Annotated[str, typer.Argument(help="Size, e.g. 10Gi, 512Mi or bytes.")]
+
+
+def _route(gateway: str | None, direct: bool, user: str | None, lab: bool) -> reaching.Route:
+    return reaching.Route(gateway, direct, user, lab)
+
+
+def _on_admin(spec: SpecOption, state: StateOption, route: reaching.Route, command: str) -> str:
+    """Run `command` on the first gluster machine; its stdout."""
+    ws = reaching.workspace(spec, state)
+
+    async def work(op: Operation) -> str:
+        servers = op.ctx.hosts_with_role("gluster")
+        if not servers:
+            raise ApplyError("this spec has no gluster machines (hosts.gluster.count)")
+        return (await op.read(servers[0], command)).decode("utf-8", "replace")
+
+    return reaching.run(ws, route, work)
+
+
+def _volume_name(spec: SpecOption, state: StateOption) -> str:
+    return reaching.workspace(spec, state).spec.storage.volume
+
+
+@app.command("list")
+def list_(spec: SpecOption = None, state: StateOption = None,
+          gateway: reaching.GatewayOption = None, direct: reaching.DirectOption = False,
+          user: reaching.UserOption = None, lab: reaching.LabOption = False) -> None:
+    """Every sized volume: size, used and available, as gluster's quota reports them."""
+    route = _route(gateway, direct, user, lab)
+    found = volumes.parse_list(_on_admin(spec, state, route,
+                                         volumes.list_command(_volume_name(spec, state))))
+    table = Table("volume", "size (bytes)", "used", "available", "full", title="volumes")
+    for v in found:
+        table.add_row(v.name, str(v.size), str(v.used), str(v.available),
+                      "[red]yes[/]" if v.exceeded else "no")
+    console.out.print(table)
+
+
+@app.command()
+def create(name: NameArg, size: SizeArg, spec: SpecOption = None, state: StateOption = None,
+           gateway: reaching.GatewayOption = None, direct: reaching.DirectOption = False,
+           user: reaching.UserOption = None, lab: reaching.LabOption = False) -> None:
+    """Make a directory of the gluster volume with a hard size limit."""
+    command = volumes.create_command(_volume_name(spec, state), name, volumes.parse_size(size))
+    _on_admin(spec, state, _route(gateway, direct, user, lab), command)
+    console.out.print(f"volume {name}: created, {volumes.parse_size(size)} bytes")
+
+
+@app.command()
+def expand(name: NameArg, size: SizeArg, spec: SpecOption = None, state: StateOption = None,
+           gateway: reaching.GatewayOption = None, direct: reaching.DirectOption = False,
+           user: reaching.UserOption = None, lab: reaching.LabOption = False) -> None:
+    """Raise a volume's size limit (volumes only grow)."""
+    route, volume = _route(gateway, direct, user, lab), _volume_name(spec, state)
+    wanted = volumes.parse_size(size)
+    current = {v.name: v for v in volumes.parse_list(
+        _on_admin(spec, state, route, volumes.list_command(volume)))}.get(name)
+    volumes.refuse_shrink(current, name, wanted)
+    _on_admin(spec, state, route, volumes.expand_command(volume, name, wanted))
+    console.out.print(f"volume {name}: {wanted} bytes")
+
+
+@app.command()
+def delete(name: NameArg, spec: SpecOption = None, state: StateOption = None,
+           gateway: reaching.GatewayOption = None, direct: reaching.DirectOption = False,
+           user: reaching.UserOption = None, lab: reaching.LabOption = False) -> None:
+    """Remove a volume `volume create` made, its data and its limit."""
+    _on_admin(spec, state, _route(gateway, direct, user, lab),
+              volumes.delete_command(_volume_name(spec, state), name))
+    console.out.print(f"volume {name}: deleted")

@@ -1,0 +1,99 @@
+"""`kubeforge volume`: sizes, names, the gluster commands and the parser of gluster's XML."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubeforge.bootstrap import volumes
+from kubeforge.errors import ApplyError, SpecError
+
+# The shape `gluster volume quota VOL list --xml` prints (one <limit> per directory).
+LIST_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+  <volQuota>
+    <limit>
+      <path>/kf-sized</path>
+      <hard_limit>8388608</hard_limit>
+      <soft_limit_percent>80%</soft_limit_percent>
+      <soft_limit_value>6710886</soft_limit_value>
+      <used_space>8519680</used_space>
+      <avail_space>0</avail_space>
+      <sl_exceeded>Yes</sl_exceeded>
+      <hl_exceeded>Yes</hl_exceeded>
+    </limit>
+    <limit>
+      <path>/other</path>
+      <hard_limit>1073741824</hard_limit>
+      <used_space>0</used_space>
+      <avail_space>1073741824</avail_space>
+      <hl_exceeded>No</hl_exceeded>
+    </limit>
+  </volQuota>
+</cliOutput>
+"""
+
+
+@pytest.mark.parametrize("text, size", [("10Gi", 10 * 2**30), ("512Mi", 512 * 2**20),
+                                        ("1073741824", 2**30), ("1Ti", 2**40)])
+def test_sizes_in_binary_units(text: str, size: int) -> None:
+    assert volumes.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "0", "1.5Gi", "10GB", "-1Gi", "1Zi", "1 Gi x"])
+def test_a_bad_size_names_the_format(text: str) -> None:
+    with pytest.raises(SpecError, match="a whole number with an optional unit Ki, Mi, Gi or Ti"):
+        volumes.parse_size(text)
+
+
+@pytest.mark.parametrize("name", ["", "A", "a_b", "-a", "a-", "a/b", "..", "a" * 64, "x;rm -rf /"])
+def test_a_bad_name_is_refused_before_any_command(name: str) -> None:
+    with pytest.raises(SpecError, match="volume name"):
+        volumes.create_command("kube", name, 1)
+
+
+def test_create_makes_the_directory_then_limits_it() -> None:
+    command = volumes.create_command("kube", "kf-sized", 8 * 2**20)
+    assert command.index("mkdir -m 0777 $m/kf-sized") < command.index(
+        "gluster volume quota kube limit-usage /kf-sized 8388608")
+    assert f"/kf-sized/{volumes.MARKER}" in command
+    assert "trap 'umount $m' EXIT" in command
+
+
+def test_delete_touches_only_what_create_made() -> None:
+    command = volumes.delete_command("kube", "kf-sized")
+    assert command.index(f"test -e $m/kf-sized/{volumes.MARKER}") < command.index("rm -rf")
+    assert "gluster volume quota kube remove /kf-sized" in command
+
+
+def test_list_reads_sizes_and_usage_from_glusters_xml() -> None:
+    full, other = volumes.parse_list(LIST_XML)
+    assert full == volumes.Volume("kf-sized", 8388608, 8519680, 0, True)
+    assert other == volumes.Volume("other", 2**30, 0, 2**30, False)
+
+
+def test_a_failed_list_names_glusters_reason() -> None:
+    failed = ("<cliOutput><opRet>-1</opRet><opErrno>30800</opErrno>"
+              "<opErrstr>Quota is disabled</opErrstr></cliOutput>")
+    with pytest.raises(ApplyError, match="Quota is disabled"):
+        volumes.parse_list(failed)
+
+
+def test_no_limit_left_is_an_empty_list() -> None:
+    # What gluster 11 prints once the last limit is removed (seen on the lab).
+    none = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n'
+            "  <opRet>-1</opRet>\n  <opErrno>0</opErrno>\n"
+            "  <opErrstr>No quota configured on volume kube</opErrstr>\n"
+            "  <cliOp>volQuota</cliOp>\n</cliOutput>")
+    assert volumes.parse_list(none) == []
+
+
+def test_volumes_only_grow() -> None:
+    current = volumes.Volume("kf-sized", 100, 10, 90, False)
+    with pytest.raises(ApplyError, match="volumes only grow"):
+        volumes.refuse_shrink(current, "kf-sized", 100)
+    with pytest.raises(ApplyError, match="no such volume"):
+        volumes.refuse_shrink(None, "kf-sized", 200)
+    volumes.refuse_shrink(current, "kf-sized", 200)
