@@ -143,7 +143,7 @@ def test_corosync_nodelist_and_two_node_quorum(plan: Plan) -> None:
         "version: 2",
         "cluster_name: kube",
         "transport: knet",
-        "token: 500",
+        "token: 300",
         "crypto_cipher: aes256",
         "crypto_hash: sha256",
         "two_node: 1",
