@@ -4,7 +4,8 @@ the pair is watched (no fault) for VIP moves. Root; its own lab (prefix and stat
 KUBEFORGE_LAB_PREFIX / KUBEFORGE_LAB_STATE, brought up if needed and left up).
 
 One process per manager (they can run side by side on two labs); each writes a JSON file,
-then `--report` merges them into docs/benchmarks.md (section ha_faults):
+then `--report` merges them into docs/benchmarks.md (section ha_faults; the runs behind the
+figures there are kept in benchmarks/results/ha_faults_*.json):
 
     .venv/bin/python benchmarks/ha_faults.py --manager pacemaker --timers 300,500 \\
         --runs 5 --loaded 600 --loaded-other 180 --json /tmp/pacemaker.json
@@ -91,6 +92,7 @@ def loaded_watch(lab: DemoLab, seconds: float) -> dict[str, Any]:
             if samples % 300 == 0:
                 load.append(os.getloadavg()[0])
             time.sleep(0.2)
+        load.append(os.getloadavg()[0])
     finally:
         for hog in hogs:
             hog.kill()  # by PID: only what this function started
