@@ -133,4 +133,4 @@ def test_interrupted_runs_left_nothing_twice(applied: tuple[Lab, str]) -> None:
         assert lab.out(host, "findmnt -n -o FSTYPE /data/bricks/" + volume) == "xfs"
     balancer = lab.plan.by_role("loadbalancer")[0].name
     resources = lab.out(balancer, "crm configure show | grep -c '^primitive'")
-    assert resources == "2"  # the VIP and haproxy, once each
+    assert resources == "2"  # the VIP and the ping check, once each
