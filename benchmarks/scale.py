@@ -46,7 +46,8 @@ def sized(spec: ClusterSpec, workers: int) -> ClusterSpec:
     base = int(node.cidr.network_address)
     pool = node.dhcp_pool.model_copy(update={"start": IPv4Address(base + 220),
                                              "end": IPv4Address(base + 250)})
-    subnets = dict(spec.network.subnets, node=node.model_copy(update={"dhcp_pool": pool}))
+    subnets = dict(spec.network.subnets)
+    subnets["node"] = node.model_copy(update={"dhcp_pool": pool})
     network = spec.network.model_copy(update={"subnets": subnets})
     hosts = spec.hosts.model_copy(update={"worker": worker})
     return spec.model_copy(update={"hosts": hosts, "network": network})
