@@ -84,12 +84,13 @@ def one_size(workers: int) -> dict[str, Any]:
     return result
 
 
-def markdown(results: list[dict[str, Any]]) -> str:
+def markdown(results: list[dict[str, Any]], note: str = "") -> str:
     rows = "\n".join(
         f"| {r['workers']} | {r['machines']} | {r['lab_up_s']:.1f} | {r['apply_s']:.1f} | "
         f"{r['apply_s'] / r['machines'] * 1000:.0f} | {r['noop_s']:.2f} | {r['recheck_s']:.1f} | "
         f"{r['machines_mb']:.0f} | {r['kubeforge_max_rss_mb']:.0f} |" for r in results)
-    return f"""## Engine at scale: 12, 50 and 109 machines on the lab
+    sizes = ", ".join(str(r["machines"]) for r in results)
+    return f"""## Engine at scale: {sizes} machines on the lab
 
 `.venv/bin/python benchmarks/scale.py` on {_report.machine()}: the default topology with
 3, 41 and 100 workers (node DHCP pool narrowed to .220-.250 so 100 workers get planned
@@ -99,7 +100,7 @@ dry-run (no kubeadm/kubelet binaries in the lab). No-op = the same apply again (
 unchanged: skipped from state); recheck = `--recheck` (every host checked again over SSH).
 Memory: the machines' PSS after the applies; kubeforge: peak RSS of this process (all sizes
 so far). Goals (issue 9): full apply < 2 min, no-op < 5 s at 100 workers.
-
+{note}
 | workers | machines | `lab up` s | full apply s | ms per machine | no-op re-apply s | recheck s | machines MB | kubeforge peak MB |
 |---|---|---|---|---|---|---|---|---|
 {rows}"""
