@@ -39,7 +39,7 @@ def markdown(moves: list[storage_vip.VipMove], stalls: list[stall.Stall], runs: 
         f"{figures([m.move_s for m in moves])} |"),
         (f"| ... a worker reaches NFS-Ganesha through it afterwards | "
         f"{sum(m.served_after for m in moves)}/{len(moves)} runs |"),
-        (f"| FUSE client: longest single 4 KiB write+fsync across the power cut (ping-timeout 5 s) | "
+        (f"| FUSE client: longest single 4 KiB write+fsync across the power cut (cable cut, then power; ping-timeout 5 s) | "
         f"{figures([s.longest_s for s in stalls])} |"),
         f"| FUSE client: heal after the machine is back | {figures([s.heal_s for s in stalls])} |",
         f"| FUSE client: bytes acknowledged but missing after heal | {max(lost, default=0)} at most |",

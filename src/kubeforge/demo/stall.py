@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubeforge.demo import power, stall_writer, volumes
+from kubeforge.demo import faults, power, stall_writer, volumes
 from kubeforge.demo.onlab import DemoLab
 
 SECONDS = 30.0  # the writer's run: the cut comes CUT_AFTER_S into it
@@ -40,9 +40,14 @@ def run(lab: DemoLab) -> Stall:
         writer = lab.start_python(client, Path(stall_writer.__file__).read_text(),
                                   [path, str(SECONDS), str(INTERVAL_S)])
         time.sleep(CUT_AFTER_S)
+        # Cables first: a machine that loses power sends nothing more, while killing the
+        # lab machine's processes alone makes its kernel close their TCP connections (FIN),
+        # which clients notice at once -- not the silent loss ping-timeout is about.
+        faults.strike(lab, "partition", victim)
         power.power_off(lab, victim, "power-failure")
         out, _ = writer.communicate(timeout=SECONDS + 120)
         result = json.loads(out.decode())
+        faults.heal(lab, "partition", victim)
         power.power_on(lab, victim)
         volumes.wait_brick_online(lab, servers[0], volume, volumes.victim_brick(ctx, victim), 180)
         heal_s, _ = volumes.heal(lab, servers[0], volume, 300)
