@@ -65,7 +65,8 @@ def test_gateway_validates_before_restarting(ctx: Context) -> None:
     assert order.index("cmd:nft-check") < order.index("service:nftables")
     assert order.index("cmd:dnsmasq-check") < order.index("service:dnsmasq")
     dns = man.by_id()["service:dnsmasq"].args["restart_on"]
-    assert dns and all(i.startswith("file:/etc/dnsmasq.d/") for i in dns)
+    assert dns and all(i.startswith(("file:/etc/dnsmasq.d/", "file:/etc/systemd/system/dnsmasq"))
+                       for i in dns)
     assert "sysctl:net.ipv4.ip_forward" in order
 
 

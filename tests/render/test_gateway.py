@@ -43,7 +43,8 @@ def test_default_spec_matches_golden_files(plan: Plan) -> None:
 
 def test_files_land_on_the_gateway_with_their_targets(plan: Plan) -> None:
     artifacts = gateway.render(plan, goldens.fixed_secrets())
-    assert {a.target for a in artifacts} == {gateway.SYSCTL, gateway.NFTABLES, DNS, HOSTS, DHCP}
+    assert {a.target for a in artifacts} == {gateway.SYSCTL, gateway.NFTABLES, DNS, HOSTS, DHCP,
+                                            gateway.DNSMASQ_DROPIN}
     assert all(a.host == plan.gateway.name and a.dest == f"{a.host}{a.target}" for a in artifacts)
     assert all(not a.secret and a.mode == 0o644 for a in artifacts)
 
@@ -205,3 +206,23 @@ for i in $(seq 50); do [ -s {tmp_path}/dnsmasq.pid ] && break; sleep 0.1; done
     assert answers["kube-mast01"] == str(plan.machine("kube-mast01").address)
     # One address, the storage VIP: it follows a healthy NFS-Ganesha among the gluster machines.
     assert answers[storage.storage_server(plan)] == str(plan.storage_vip)
+
+
+@pytest.mark.checkers
+def test_systemd_accepts_the_dnsmasq_dropin(files: dict[str, str], tmp_path: Path) -> None:
+    """dnsmasq runs in the foreground under a restart policy: `systemd-analyze verify` on a
+    stand-in unit with the rendered drop-in beside it reports any unknown key or bad value."""
+    import subprocess
+
+    dropin = files[gateway.DNSMASQ_DROPIN]
+    assert "Type=simple" in dropin and "DNSMASQ_OPTS=-k" in dropin
+    (tmp_path / "dnsmasq.service").write_text(
+        "[Unit]\nDescription=stand-in\n[Service]\nType=forking\nPIDFile=/run/x.pid\n"
+        "ExecStart=/bin/true\n")
+    (tmp_path / "dnsmasq.service.d").mkdir()
+    (tmp_path / "dnsmasq.service.d/60-kubeforge.conf").write_text(dropin)
+    done = subprocess.run([checkrun.need("systemd-analyze"), "verify",
+                           str(tmp_path / "dnsmasq.service")],
+                          capture_output=True, text=True, check=False,
+                          env={"SYSTEMD_UNIT_PATH": f"{tmp_path}:", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr

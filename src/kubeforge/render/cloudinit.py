@@ -114,7 +114,9 @@ def first_boot_commands(files: list[Artifact]) -> list[str]:
     loads = [f"sysctl -q -p {t}" for t in targets if t.startswith("/etc/sysctl.d/")]
     return [*loads,
             f"nft -c -f {gateway.NFTABLES} && systemctl enable nftables && systemctl restart nftables",
-            "dnsmasq --test && systemctl enable dnsmasq && systemctl restart dnsmasq"]
+            # daemon-reload: dnsmasq's drop-in was written after systemd read its units.
+            ("systemctl daemon-reload && dnsmasq --test && systemctl enable dnsmasq "
+             "&& systemctl restart dnsmasq")]
 
 
 def _file_view(artifact: Artifact) -> FileView:

@@ -19,6 +19,7 @@ API_NAME = "api"
 SYSCTL = "/etc/sysctl.d/10-kubeforge-gateway.conf"
 NFTABLES = "/etc/nftables.conf"
 DNSMASQ_DIR = "/etc/dnsmasq.d"
+DNSMASQ_DROPIN = "/etc/systemd/system/dnsmasq.service.d/60-kubeforge.conf"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def files(plan: Plan) -> list[Artifact]:
         f"{DNSMASQ_DIR}/kubeforge-dns.conf": "gateway/dns.conf.j2",
         f"{DNSMASQ_DIR}/kubeforge-hosts.conf": "gateway/hosts.conf.j2",
         f"{DNSMASQ_DIR}/kubeforge-dhcp.conf": "gateway/dhcp.conf.j2",
+        DNSMASQ_DROPIN: "gateway/dnsmasq-dropin.conf.j2",
     }
     return [
         host_file(COMPONENT, host, target, render_template(template, **context))

@@ -18,11 +18,12 @@ class Gateway(Phase):
         rendered = files(ctx.host_files(host, "gateway"))
         nft = under(rendered, "/etc/nftables")
         dns = under(rendered, "/etc/dnsmasq")
+        unit = under(rendered, "/etc/systemd/")  # the agent reloads systemd before the restart
         ops = [m.packages("dnsmasq", "nftables"), *rendered, *sysctl_loads(rendered),
                m.sysctl("net.ipv4.ip_forward", 1),
                # Validate before (re)loading: a broken ruleset never replaces a working one.
                m.command("nft-check", "nft -c -f /etc/nftables.conf", on_change=nft),
                m.service("nftables", restart_on=nft),
                m.command("dnsmasq-check", "dnsmasq --test", on_change=dns),
-               m.service("dnsmasq", restart_on=dns)]
+               m.service("dnsmasq", restart_on=[*dns, *unit])]
         return m.Manifest(ops)
