@@ -139,6 +139,20 @@ def test_storage_pool_steps_are_guarded(ctx: Context) -> None:
     assert timeout.args["unless"] == "grep -qxF network.ping-timeout=5 /var/lib/glusterd/vols/kube/info"
 
 
+def test_single_brick_volume_has_no_replica_clause() -> None:
+    """gluster refuses `replica 1` (seen on the 5-VM QEMU run): one brick is a plain volume,
+    and client quorum, a replica setting, is left out."""
+    from kubeforge.bootstrap.phases.storage_pool import volume_ops
+    from kubeforge.render import storage
+
+    vol = {"name": "kube", "replica": 1, "bricks": ["g1:/b"],
+           "options": {k: v for k, v in storage.VOLUME_OPTIONS.items()
+                       if k != "cluster.quorum-type"}}
+    create = volume_ops(vol, 1)[0]
+    assert "gluster volume create kube g1:/b" in create.args["cmd"]
+    assert "replica" not in create.args["cmd"]
+
+
 def test_join_fills_the_ca_pin_when_the_cluster_exists(ctx: Context) -> None:
     digest = "ab" * 32
 

@@ -134,7 +134,9 @@ def topology(plan: Plan) -> dict[str, Any]:
                 "filesystem": "xfs",
                 "mount": brick_mount(volume),
                 "bricks": [f"{m.fqdn}:{brick_mount(volume)}/brick" for m in servers],
-                "options": VOLUME_OPTIONS,
+                # Client quorum is a replica's: a volume without replicas has none to keep.
+                "options": VOLUME_OPTIONS if plan.spec.storage.replica > 1 else
+                {k: v for k, v in VOLUME_OPTIONS.items() if k != "cluster.quorum-type"},
             }
         ],
     }

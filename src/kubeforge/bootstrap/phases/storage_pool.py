@@ -60,8 +60,10 @@ def volume_ops(vol: dict[str, Any], servers: int) -> list[m.Op]:
     wait = (f"for i in $(seq 60); do [ $(gluster pool list | grep -c Connected) -ge "
             f"{servers} ] && break; sleep 1; done; ")
     info = f"{GLUSTERD}/vols/{vol['name']}/info"
+    # One brick per set is a plain distributed volume: gluster refuses `replica 1`.
+    layout = f"replica {int(vol['replica'])} " if int(vol["replica"]) > 1 else ""
     create = m.command(f"volume-create:{vol['name']}",
-                       wait + f"gluster volume create {name} replica {vol['replica']} {bricks}",
+                       wait + f"gluster volume create {name} {layout}{bricks}",
                        unless=f"test -f {info}")
     start = m.command(f"volume-start:{vol['name']}", f"gluster volume start {name}",
                       unless=f"grep -qx status=1 {info}")
