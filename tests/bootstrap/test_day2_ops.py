@@ -194,3 +194,15 @@ def test_interrupted_operation_resumes_with_its_machines(tmp_path: Path) -> None
     assert [m.name for m in membership.change(spec, tmp_path).added] == ["kube-node04"]
     with pytest.raises(Exception, match="interrupted"):
         membership.Journal.load(tmp_path).begin("remove", ["kube-node03"])
+
+
+@pytest.mark.parametrize("content", ["{", "[]", '{"kind": "add"}', "null"])
+def test_a_damaged_journal_is_a_state_error_not_a_traceback(tmp_path: Path, content: str) -> None:
+    from kubeforge import errors
+
+    tmp_path.chmod(0o700)
+    journal = tmp_path / membership.JOURNAL
+    journal.write_text(content)
+    journal.chmod(0o600)
+    with pytest.raises(errors.StateError, match="delete the file"):
+        membership.Journal.load(tmp_path)

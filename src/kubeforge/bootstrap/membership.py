@@ -37,8 +37,13 @@ class Journal:
         path = state_dir / JOURNAL
         if not private.check(path):
             return cls(path)
-        data = json.loads(private.read(path))
-        return cls(path, str(data["kind"]), [str(m) for m in data["machines"]])
+        try:
+            data = json.loads(private.read(path))
+            return cls(path, str(data["kind"]), [str(m) for m in data["machines"]])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise errors.StateError(
+                f"{path}: not a day-2 journal kubeforge wrote ({type(exc).__name__}); if no add "
+                "or remove is in progress, delete the file and re-run") from None
 
     def begin(self, kind: str, machines: list[str]) -> None:
         if self.kind and (self.kind, sorted(self.machines)) != (kind, sorted(machines)):
