@@ -146,21 +146,25 @@ def _dropins(plan: Plan, lb: Machine) -> list[Artifact]:
     ]
 
 
+def vrrp_member(plan: Plan, machine: Machine, members: list[Machine],
+                router_key: str) -> dict[str, object]:
+    """What a keepalived config says of one member of a VRRP group (load balancers, gluster
+    machines): the first member is preferred, 10 apart leaves room for manual tuning."""
+    advert_ms = plan.spec.loadbalancer.keepalived.advert_ms
+    priority = min(254, 100 + 10 * (len(members) - machine.index))
+    return {"host": machine.name, "router_id": vrrp_router_id(router_key), "priority": priority,
+            "address": machine.address,
+            "peers": [m.address for m in members if m.name != machine.name],
+            "advert_int": f"{advert_ms / 1000:g}",
+            "takeover_s": f"{takeover_s(advert_ms, priority):.2f}"}
+
+
 def _keepalived(plan: Plan, lb: Machine, balancers: list[Machine]) -> list[Artifact]:
     nic = _vip_nic(plan, lb)
-    spec = plan.spec.loadbalancer.keepalived
-    # The first load balancer is preferred; 10 apart leaves room for manual tuning.
-    priority = min(254, 100 + 10 * (len(balancers) - lb.index))
     text = render_template(
         "loadbalancer/keepalived.conf.j2",
-        host=lb.name,
+        **vrrp_member(plan, lb, balancers, plan.name),
         nic=nic.name,
-        router_id=vrrp_router_id(plan.name),
-        priority=priority,
-        address=lb.address,
-        peers=[m.address for m in balancers if m.name != lb.name],
-        advert_int=f"{spec.advert_ms / 1000:g}",
-        takeover_s=f"{takeover_s(spec.advert_ms, priority):.2f}",
         haproxy_fall=HAPROXY_FALL,
         api_vip=plan.network.api_vip,
         prefix_len=nic.prefix_len,

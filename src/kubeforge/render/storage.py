@@ -180,22 +180,13 @@ def _vip_files(plan: Plan, machine: Machine, servers: list[Machine]) -> list[Art
 
 def _keepalived(plan: Plan, machine: Machine, servers: list[Machine]) -> str:
     nic = _glus_nic(machine)
-    advert_ms = plan.spec.loadbalancer.keepalived.advert_ms
-    # The first gluster machine is preferred; 10 apart, as on the load balancers.
-    priority = min(254, 100 + 10 * (len(servers) - machine.index))
     return templating.render(
         "storage/keepalived.conf.j2",
-        host=machine.name,
-        server=storage_server(plan),
-        nic=nic.name,
         # Its own router id: the glus segment is not the load balancers', but one id per
         # cluster VIP keeps a mistaken bridge between the two from mixing them up.
-        router_id=loadbalancer.vrrp_router_id(f"{plan.name}/storage"),
-        priority=priority,
-        address=machine.address,
-        peers=[m.address for m in servers if m.name != machine.name],
-        advert_int=f"{advert_ms / 1000:g}",
-        takeover_s=f"{loadbalancer.takeover_s(advert_ms, priority):.2f}",
+        **loadbalancer.vrrp_member(plan, machine, servers, f"{plan.name}/storage"),
+        server=storage_server(plan),
+        nic=nic.name,
         fall=GANESHA_FALL,
         vip=storage_vip(plan),
         prefix_len=nic.prefix_len,
