@@ -20,9 +20,11 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 import yaml
@@ -69,19 +71,23 @@ class Run:
         self.spec = work / "cluster.yaml"
         self.state = work / "state"
         self.times: dict[str, float] = {}
+        self.loads: dict[str, dict[str, float]] = {}
         self.outputs: dict[str, str] = {}
 
     def kubeforge(self, step: str, *args: str, inside: bool = True) -> str:
         argv = [KUBEFORGE, *args]
         started = time.monotonic()
-        if inside:
-            done = self.virt.run_inside(argv, STEP_TIMEOUT[step])
-        else:
-            done = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                  timeout=STEP_TIMEOUT[step])
+        with LoadSampler() as load:
+            if inside:
+                done = self.virt.run_inside(argv, STEP_TIMEOUT[step])
+            else:
+                done = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                      timeout=STEP_TIMEOUT[step])
         self.times[step] = round(time.monotonic() - started, 1)
+        self.loads[step] = load.summary()
         self.outputs[step] = done.stdout + done.stderr
-        print(f"--- {step}: exit {done.returncode} in {self.times[step]} s\n{self.outputs[step]}")
+        print(f"--- {step}: exit {done.returncode} in {self.times[step]} s, "
+              f"load {self.loads[step]}\n{self.outputs[step]}")
         assert done.returncode == 0, f"{step} failed:\n{self.outputs[step][-4000:]}"
         return done.stdout
 
@@ -109,6 +115,34 @@ class Run:
         return done.stdout.strip()
 
 
+class LoadSampler:
+    """The host's 1-minute load average every 10 s during a step: the figures only mean
+    something next to the load the other sessions put on the two shared cores."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append(float(Path("/proc/loadavg").read_text().split()[0]))
+            if self.stopped.wait(10):
+                return
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float]:
+        return {"min": min(self.samples), "max": max(self.samples),
+                "mean": round(sum(self.samples) / len(self.samples), 1)}
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -126,8 +160,9 @@ def run(tmp_path: Path) -> Iterator[Run]:
         assert virt.leftovers() == []
         assert virt_netns.root_links() <= before, "a link was left in the root namespace"
         CACHE.mkdir(parents=True, exist_ok=True)
-        (CACHE / "last-run.json").write_text(json.dumps(made.times, indent=2) + "\n")
-        print(f"step times (s): {made.times}")
+        (CACHE / "last-run.json").write_text(
+            json.dumps({"seconds": made.times, "load": made.loads}, indent=2) + "\n")
+        print(f"step times (s): {made.times}; load averages: {made.loads}")
 
 
 def _image(run: Run) -> None:
