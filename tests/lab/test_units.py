@@ -75,3 +75,15 @@ def test_down_removes_only_an_empty_runtime_dir_of_its_own_machine(
     lifecycle._forget_nspawn_runtime(Made("process", "nspawn:kube-mast01", 2, "--machine=kfx-kube-mast01"))
     lifecycle._forget_nspawn_runtime(Made("process", "dnsmasq", 3, "kfx-internet"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kfx-kube-mast01", "kfy-kube-gate01"]
+
+
+def test_inotify_limit_grows_with_the_lab_and_is_never_lowered(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    limit = tmp_path / "max_user_instances"
+    monkeypatch.setattr(lifecycle, "INOTIFY_INSTANCES", limit)
+    limit.write_text("128\n")
+    lifecycle._raise_inotify_limit(109)  # the 100-worker lab: 1024 would not do beside others
+    assert int(limit.read_text()) >= 1024 + 8 * 109
+    limit.write_text("100000\n")
+    lifecycle._raise_inotify_limit(12)
+    assert limit.read_text() == "100000\n"

@@ -32,9 +32,12 @@ from kubeforge.plan.model import Plan
 
 # systemd and its daemons in every machine hold inotify instances, all counted against root's
 # host-wide limit (128 by default): one lab takes ~90, a second one exhausts it and its machines
-# die at boot ("Failed to allocate manager object: Too many open files"). Raised, never lowered.
+# die at boot ("Failed to allocate manager object: Too many open files"). Raised, never lowered,
+# with the lab's size: ~8 instances per machine were counted (274 for 36 machines), so a
+# 109-machine lab beside two others needs more than 1024; twice that per machine is room.
 INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
 MIN_INOTIFY_INSTANCES = 1024
+INOTIFY_PER_MACHINE = 16
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def up(plan: Plan, seeds: Seeds, paths: LabPaths | None = None, timeout: float =
     if record.made and all(s.ready for s in status(plan, paths)):
         wait_ready(paths, plan, [m.name for m in topo.machines], record, waiting)
         return record
-    _raise_inotify_limit()
+    _raise_inotify_limit(len(topo.machines))
     added = _added_machines(plan, topo, paths) if record.made else []
     if added:
         return _grow(paths, plan, topo, record, added, seeds, waiting)
@@ -102,9 +105,10 @@ def _build(paths: LabPaths, plan: Plan, topo: Topology, record: Record, seeds: S
     return record
 
 
-def _raise_inotify_limit() -> None:
-    if int(INOTIFY_INSTANCES.read_text()) < MIN_INOTIFY_INSTANCES:
-        INOTIFY_INSTANCES.write_text(f"{MIN_INOTIFY_INSTANCES}\n")
+def _raise_inotify_limit(machines: int) -> None:
+    wanted = MIN_INOTIFY_INSTANCES + INOTIFY_PER_MACHINE * machines
+    if int(INOTIFY_INSTANCES.read_text()) < wanted:
+        INOTIFY_INSTANCES.write_text(f"{wanted}\n")
 
 
 def _added_machines(plan: Plan, topo: Topology, paths: LabPaths) -> list[LabMachine]:
