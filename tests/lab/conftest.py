@@ -12,7 +12,6 @@ import fcntl
 import io
 import os
 import subprocess
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from rich.console import Console
 from kubeforge.bootstrap import engine, inventory
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.runner import Options, Selection
-from kubeforge.errors import LabError
 from kubeforge.lab import access, lifecycle, seeds, topology
 from kubeforge.lab.paths import LabPaths
 from kubeforge.plan.model import Plan
@@ -118,15 +116,7 @@ def lab(lab_turn: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[La
 
 
 def _up(plan: Plan, paths: LabPaths, workspace: Workspace) -> None:
-    """`lab up`, and once more from nothing if a machine never took a login. A known, open
-    flake (issue 9: seen once in five quiet runs, a worker unreachable through the gateway for
-    300 s): the retry is reported as a warning in the summary, never hidden."""
-    try:
-        lifecycle.up(plan, seeds.render_seeds(plan), paths, identity=workspace.ssh_key_path)
-    except LabError as exc:
-        warnings.warn(f"lab up failed once, retried from nothing: {exc}", stacklevel=1)
-        lifecycle.down(paths)
-        lifecycle.up(plan, seeds.render_seeds(plan), paths, identity=workspace.ssh_key_path)
+    lifecycle.up(plan, seeds.render_seeds(plan), paths, identity=workspace.ssh_key_path)
 
 
 def operator_public_key(lab: Lab) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from kubeforge.lab import leftovers, lifecycle, seeds
+from kubeforge.lab import cgroup, leftovers, lifecycle, seeds
+from kubeforge.lab.machine import leader
 from kubeforge.lab.record import Record
 from tests.lab.conftest import Lab
 
@@ -22,6 +26,31 @@ def test_machines_have_private_shm_big_enough_for_pacemaker(lab: Lab) -> None:
     for machine in lab.plan.by_role("loadbalancer"):
         size_kb = int(lab.out(machine.name, "df -k --output=size /dev/shm | tail -1"))
         assert size_kb >= 256 * 1024
+
+
+def test_every_machine_has_a_cgroup_of_its_own(lab: Lab) -> None:
+    """Shared, every machine's systemd removed the others' unit cgroups: a unit then failed to
+    start ("Failed to spawn executor"), and cloud-init hung (issue 9's lab flake)."""
+    record = Record.load(lab.paths.record)
+    seen = set()
+    for planned in lab.plan.machines:
+        made = record.process(f"nspawn:{planned.name}")
+        assert made is not None and made.pid is not None
+        init = leader(made.pid)
+        own = next(line for line in Path(f"/proc/{init}/cgroup").read_text().splitlines()
+                   if line.startswith("0::"))
+        assert f"/{lab.topology.machine(planned.name).machine_name}{cgroup.SUFFIX}/payload" in own
+        seen.add(own)
+    assert len(seen) == len(lab.plan.machines)
+    # ...and each unit's cgroup holds that machine's processes only (its sshd, not twelve)
+    for planned in lab.plan.machines:
+        made = record.process(f"nspawn:{planned.name}")
+        init = leader(made.pid)  # type: ignore[union-attr, arg-type]
+        tree = cgroup.for_machine(lab.topology.machine(planned.name).machine_name)
+        pids = (tree / "payload/system.slice/ssh.service/cgroup.procs").read_text().split()
+        assert pids
+        assert {os.readlink(f"/proc/{pid}/ns/net") for pid in pids} == {
+            os.readlink(f"/proc/{init}/ns/net")}
 
 
 def test_grown_lab_boots_only_the_machine_added_to_the_plan(lab: Lab) -> None:

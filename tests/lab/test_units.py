@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from kubeforge.errors import LabError
-from kubeforge.lab import access, base, leftovers, lifecycle, machine
+from kubeforge.lab import access, base, cgroup, leftovers, lifecycle, machine
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.plan import packages
@@ -87,3 +88,13 @@ def test_inotify_limit_grows_with_the_lab_and_is_never_lowered(
     limit.write_text("100000\n")
     lifecycle._raise_inotify_limit(12)
     assert limit.read_text() == "100000\n"
+
+
+def test_a_machine_process_moves_itself_into_its_cgroup_before_it_runs(tmp_path: Path) -> None:
+    """The wrapper writes its own PID to `cgroup.procs` (here a plain directory stands in for
+    the cgroup, so the write lands in a file) and then becomes the machine's argv."""
+    argv = cgroup.started_in(tmp_path, ["sh", "-c", "echo $$ > pid-after-exec"])
+    subprocess.run(argv, cwd=tmp_path, check=True)
+    moved = (tmp_path / "cgroup.procs").read_text().strip()
+    assert moved == (tmp_path / "pid-after-exec").read_text().strip()  # exec: the same PID
+    assert cgroup.for_machine("kf-kube-node01").name == "kf-kube-node01.kubeforge-lab"

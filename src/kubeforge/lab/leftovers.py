@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kubeforge.lab import cgroup
 from kubeforge.lab.netns import NETNS_DIR
 from kubeforge.lab.paths import LabPaths
 
@@ -19,6 +20,7 @@ def find(paths: LabPaths | None = None) -> list[str]:
     found += [f"mount {point}" for point in _mounts() if point.startswith(state)]
     found += [f"loop {dev} -> {file}" for dev, file in _loops() if file.startswith(state)]
     found += [f"process {pid}: {cmd}" for pid, cmd in _processes() if _is_lab_process(cmd, state, paths.prefix)]
+    found += [f"cgroup {path}" for path in cgroup.leftovers(paths.prefix)]
     if NSPAWN_RUNTIME.exists():
         found += [f"nspawn runtime {p}" for p in NSPAWN_RUNTIME.glob(f"{paths.prefix}-*")]
     if paths.state.exists():

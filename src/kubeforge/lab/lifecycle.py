@@ -15,6 +15,7 @@ from kubeforge.errors import LabError
 from kubeforge.lab import (
     access,
     base,
+    cgroup,
     disks,
     internet,
     leftovers,
@@ -247,6 +248,8 @@ def down(paths: LabPaths | None = None) -> list[Made]:
             _detach(made.name, paths)
         elif made.kind == "netns":
             netns.delete(made.name)
+        elif made.kind == "cgroup":
+            cgroup.remove(Path(made.name))
     _remove_state(paths)
     return removed
 

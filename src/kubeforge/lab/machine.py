@@ -2,7 +2,8 @@
 systemd-nspawn container booting systemd in the machine's network namespace.
 
 The host has no systemd, so nspawn runs as a plain background process (`--register=no
---keep-unit`: no machined, no scope) and is ended by its recorded PID.
+--keep-unit`: no machined, no scope) in a cgroup of its own (`lab.cgroup`) and is ended by its
+recorded PID.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from kubeforge import netns_socket
 from kubeforge.errors import LabError
-from kubeforge.lab import sh
+from kubeforge.lab import cgroup, sh
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.lab.topology import LabMachine
@@ -84,7 +85,11 @@ def start(paths: LabPaths, machine: LabMachine, merged: Path, record: Record,
     # to the machine's own namespace. The rest of /proc/sys stays read-only: it is the host's.
     env = {**os.environ, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1",
            "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+    own = cgroup.for_machine(machine.machine_name)
+    cgroup.create(own)
+    if Made("cgroup", str(own)) not in record.made:  # booted again (power on): same cgroup
+        record.add(Made("cgroup", str(own)))
+    process = subprocess.Popen(cgroup.started_in(own, argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                start_new_session=True)
     log.close()
     record.add(Made("process", f"nspawn:{machine.name}", process.pid, f"--machine={machine.machine_name}"))

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["netns", "mount", "loop", "process", "dir"]
+Kind = Literal["netns", "mount", "loop", "process", "dir", "cgroup"]
 
 
 @dataclass(frozen=True)
 class Made:
     kind: Kind
-    name: str  # netns name, mount point, loop device, directory, or a label for the process
+    name: str  # netns name, mount point, loop device, directory, cgroup, or a process label
     pid: int | None = None  # processes: the PID to end, checked against `match` first
     match: str | None = None  # processes: a string their command line must contain
 
