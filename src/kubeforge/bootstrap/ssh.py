@@ -14,6 +14,7 @@ until a per-host deadline, saying which host it waits for and why. What waiting 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 import asyncssh
 
 from kubeforge import errors
+from kubeforge.render import private
 
 # Opens an already-connected TCP socket to (address, port): lets the lab and tests reach
 # machines inside network namespaces the controller is not in.
@@ -75,6 +77,9 @@ class KnownHosts:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = asyncio.Lock()
+        # The file parsed once per version of it: the runner asks for every host's key in
+        # every phase, and parsing all N lines N times a phase grew with the square of N.
+        self._parsed: tuple[tuple[int, int, int], asyncssh.SSHKnownHosts] | None = None
 
     @staticmethod
     def pattern(target: Target) -> str:
@@ -82,18 +87,30 @@ class KnownHosts:
         return target.address if target.port == 22 else f"[{target.address}]:{target.port}"
 
     def pinned(self, target: Target) -> list[asyncssh.SSHKey]:
-        if not self.path.exists():
+        known = self._known()
+        if known is None:
             return []
-        known = asyncssh.read_known_hosts(str(self.path))
         return list(known.match(target.address, target.address, target.port)[0])
+
+    def _known(self) -> asyncssh.SSHKnownHosts | None:
+        """The parsed file, read again only when it changed (a pin, or a person's edit)."""
+        if not private.check(self.path, secret=False):  # absent; a planted link: refused
+            return None
+        info = self.path.stat()
+        version = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._parsed is None or self._parsed[0] != version:
+            self._parsed = (version, asyncssh.read_known_hosts(str(self.path)))
+        return self._parsed[1]
 
     async def pin(self, target: Target, key: asyncssh.SSHKey) -> None:
         async with self._lock:
             if self.pinned(target):
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private.ensure_dir(self.path.parent)
             data = key.export_public_key("openssh").decode().split()
-            with self.path.open("a") as handle:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
+                         private.FILE_MODE)
+            with os.fdopen(fd, "a") as handle:
                 handle.write(f"{self.pattern(target)} {data[0]} {data[1]} {target.name}\n")
 
 
