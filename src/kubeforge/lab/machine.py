@@ -86,11 +86,11 @@ def start(paths: LabPaths, machine: LabMachine, merged: Path, record: Record,
     env = {**os.environ, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1",
            "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}
     own = cgroup.for_machine(machine.machine_name)
-    cgroup.create(own)
     if Made("cgroup", str(own)) not in record.made:  # booted again (power on): same cgroup
-        record.add(Made("cgroup", str(own)))
-    process = subprocess.Popen(cgroup.started_in(own, argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                               start_new_session=True)
+        record.add(Made("cgroup", str(own)))  # recorded first: an interrupted up leaves none
+    cgroup.create(own)
+    process = subprocess.Popen(cgroup.started_in(own, argv), stdin=subprocess.DEVNULL,
+                               stdout=log, stderr=log, env=env, start_new_session=True)
     log.close()
     record.add(Made("process", f"nspawn:{machine.name}", process.pid, f"--machine={machine.machine_name}"))
     return process.pid
