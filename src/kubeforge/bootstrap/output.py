@@ -16,8 +16,8 @@ from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.runner import HostReport, PhaseReport, what_failed
 
 NO_CHANGES = "no changes would be performed"
-DRY_ONLY_NOTE = ("dry-run only: these hosts have no kubeadm/kubelet binaries (lab); "
-                 "showing what a real apply would do")
+DRY_ONLY_NOTE = ("dry-run only: these hosts have no kubeadm/kubelet binaries (the lab, or an "
+                 "image from `kubeforge image build`); showing what a real apply would do")
 
 STYLE = {"skipped": ("·", "dim"), "converged": ("✓", "green"), "changed": ("✓", "yellow"),
          "would-change": ("~", "yellow"), "failed": ("✗", "bold red")}

@@ -20,8 +20,9 @@ from kubeforge.bootstrap.runner import PhaseReport
 from kubeforge.bootstrap.state import ApplyState
 from kubeforge.verify import remote
 
-DRY_ONLY = ("dry-run only: these machines have no kubeadm/kubelet/kubectl binaries (lab); "
-            "on a real cluster this runs `{command}` on {host}")
+DRY_ONLY = ("dry-run only: these machines have no kubeadm/kubelet/kubectl binaries (the lab, or "
+            "an image from `kubeforge image build`); on a real cluster this runs `{command}` on "
+            "{host}")
 
 
 @dataclass
