@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from kubeforge.bootstrap import certs_check
 from kubeforge.bootstrap.certs_check import Expiry
 from kubeforge.bootstrap.operation import Operation
 from kubeforge.bootstrap.phases import certs_renew
-from kubeforge.bootstrap.phases.steps import listing
 from kubeforge.cli import console, reaching
 from kubeforge.cli.console import SpecOption, StateOption
 
@@ -89,13 +87,7 @@ def renew(
     ctx, reach = reaching.connect(ws, reaching.Route(gateway, direct, user, lab))
     renewal = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
     phase = certs_renew.renew(ctx.hosts_with_role("control_plane"), renewal)
-    console.out.print("\n".join(listing([phase], ctx)), highlight=False)
-
-    async def work() -> None:
-        async with Operation(ctx, reach, ws.state_dir, console.out) as op:
-            await op.phases([phase], dry_run)
-
-    asyncio.run(work())
+    reaching.run_listed(ctx, reach, ws.state_dir, [phase], dry_run)
     if not dry_run:
         console.out.print("renewed; fetch a new admin kubeconfig: the old one's certificate "
                           "was renewed too")

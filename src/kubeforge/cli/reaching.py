@@ -5,7 +5,7 @@ says otherwise) and the engine's context for that route."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -16,6 +16,8 @@ from kubeforge.bootstrap import inputs
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.inventory import Reach
 from kubeforge.bootstrap.operation import Operation
+from kubeforge.bootstrap.phases.base import Phase
+from kubeforge.bootstrap.phases.steps import listing
 from kubeforge.cli import apply, console
 from kubeforge.workspace import Workspace
 
@@ -59,3 +61,16 @@ def run(ws: Workspace, route: Route, work: Callable[[Operation], Awaitable[T]]) 
             return await work(op)
 
     return asyncio.run(go())
+
+
+def run_listed(ctx: Context, reach: Reach, state_dir: Path, phases: Sequence[Phase],
+               dry_run: bool) -> None:
+    """Print the steps `phases` take per host, then run them as one resumable operation
+    (reset, upgrade, certs renew: what a person confirms before it touches the cluster)."""
+    console.out.print("\n".join(listing(phases, ctx)), highlight=False)
+
+    async def work() -> None:
+        async with Operation(ctx, reach, state_dir, console.out) as op:
+            await op.phases(phases, dry_run)
+
+    asyncio.run(work())

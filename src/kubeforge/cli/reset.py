@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kubeforge.bootstrap.operation import Operation
 from kubeforge.bootstrap.phases import all_phases
 from kubeforge.bootstrap.phases import reset as resetting
-from kubeforge.bootstrap.phases.steps import listing
 from kubeforge.bootstrap.state import ApplyState
 from kubeforge.cli import console, reaching
 from kubeforge.cli.console import SpecOption, StateOption
@@ -37,14 +34,7 @@ def reset(
         raise typer.Exit(console.EXIT_INVALID)
     ws = reaching.workspace(spec, state)
     ctx, reach = reaching.connect(ws, reaching.Route(gateway, direct, user, lab))
-    phases = resetting.phases(ctx)
-    console.out.print("\n".join(listing(phases, ctx)), highlight=False)
-
-    async def work() -> None:
-        async with Operation(ctx, reach, ws.state_dir, console.out) as op:
-            await op.phases(phases, dry_run)
-
-    asyncio.run(work())
+    reaching.run_listed(ctx, reach, ws.state_dir, resetting.phases(ctx), dry_run)
     if not dry_run:
         forget(ws.state_dir)
         console.out.print("Kubernetes removed; `kubeforge apply` builds it again")

@@ -3,14 +3,11 @@ batches; refused with the reason when the version-skew rules say no."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
 from kubeforge.bootstrap import upgrade as upgrading
-from kubeforge.bootstrap.operation import Operation
-from kubeforge.bootstrap.phases.steps import listing
 from kubeforge.cli import console, reaching
 from kubeforge.cli.console import SpecOption, StateOption
 
@@ -37,14 +34,8 @@ def upgrade(
         raise typer.Exit(REFUSED)
     ctx, reach = reaching.connect(ws, reaching.Route(gateway, direct, user, lab))
     target = upgrading.target_context(ctx, to)
-    phases = upgrading.phases(target, to, parallel)
-    console.out.print("\n".join(listing(phases, target)), highlight=False)
-
-    async def work() -> None:
-        async with Operation(target, reach, ws.state_dir, console.out) as op:
-            await op.phases(phases, dry_run)
-
-    asyncio.run(work())
+    reaching.run_listed(target, reach, ws.state_dir, upgrading.phases(target, to, parallel),
+                        dry_run)
     if not dry_run:
         console.out.print(f"now set kubernetes_version: \"{to}\" in the spec (kubeforge does "
                           "not edit your file), so apply keeps the nodes on the new minor")
