@@ -25,11 +25,15 @@ def test_known_hosts_is_parsed_once_per_change_not_once_per_question(
     parses: list[str] = []
     real = asyncssh.read_known_hosts
     monkeypatch.setattr(asyncssh, "read_known_hosts", lambda p: parses.append(p) or real(p))
+    matches: list[str] = []  # each walks every entry: once per host, not once per question
+    real_match = asyncssh.SSHKnownHosts.match
+    monkeypatch.setattr(asyncssh.SSHKnownHosts, "match",
+                        lambda self, *a: matches.append(a[0]) or real_match(self, *a))
     for _ in range(3):  # the runner asks for every host's key in every phase
         for n, key in keys.items():
             assert {k.get_fingerprint() for k in known.pinned(_target(n))} == {
                 key.get_fingerprint()}
-    assert len(parses) == 1
+    assert len(parses) == 1 and len(matches) == len(keys)
     newcomer = asyncssh.generate_private_key("ssh-ed25519")
     asyncio.run(known.pin(_target(41), newcomer))  # the file changed: read again, once
     assert known.pinned(_target(41))[0].get_fingerprint() == newcomer.get_fingerprint()
