@@ -172,7 +172,8 @@ def _vip_files(plan: Plan, machine: Machine, servers: list[Machine]) -> list[Art
     nic = _glus_nic(machine)
     vip = f"{storage_vip(plan)}/{nic.prefix_len}"
     dropins = [host_file(COMPONENT, machine.name, DROPIN.format(unit=unit), templating.render(
-        "storage/dropin.conf.j2", host=machine.name, unit=unit, vip=vip, nic=nic.name))
+        "storage/dropin.conf.j2", host=machine.name, unit=unit, vip=vip, nic=nic.name,
+        volume=plan.spec.storage.volume))
         for unit in ("nfs-ganesha", "keepalived")]
     return [host_file(COMPONENT, machine.name, KEEPALIVED, _keepalived(plan, machine, servers)),
             *dropins]
