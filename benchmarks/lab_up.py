@@ -12,6 +12,8 @@ never disturbs the real cache. Needs root, debootstrap, systemd-nspawn. Its lab 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import shutil
 import statistics
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _report
 
+from kubeforge.errors import LabError
 from kubeforge.lab import base, lifecycle, metrics, seeds
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Record
@@ -33,12 +36,19 @@ PREFIX = "kfb"  # its own namespaces: runs beside a lab that is already up (`kf-
 
 def one_run(plan: Plan, lab_seeds: seeds.Seeds, paths: LabPaths,
             identity: Path) -> tuple[float, dict[str, float]]:
+    """Seconds to ready and memory; a run that never gets ready counts as a failure (the
+    reliability figure of issue 9: every `lab up` must succeed), with the reason printed."""
     start = time.monotonic()
-    lifecycle.up(plan, lab_seeds, paths, identity=identity)
-    elapsed = time.monotonic() - start
-    time.sleep(5)  # let first-boot stragglers settle before measuring memory
-    memory = metrics.memory_mb(Record.load(paths.record))
-    lifecycle.down(paths)
+    try:
+        lifecycle.up(plan, lab_seeds, paths, identity=identity)
+        elapsed = time.monotonic() - start
+        time.sleep(5)  # let first-boot stragglers settle before measuring memory
+        memory = metrics.memory_mb(Record.load(paths.record))
+    except LabError as exc:
+        print(f"FAILED after {time.monotonic() - start:.0f} s: {exc}")
+        return math.nan, {}
+    finally:
+        lifecycle.down(paths)
     return elapsed, memory
 
 
@@ -68,7 +78,7 @@ def main() -> None:
         warm = [one_run(plan, lab_seeds, paths, workspace.ssh_key_path) for _ in range(args.warm_runs)]
         for seconds, _ in warm:
             print(f"warm: {seconds:.1f} s")
-        memory = warm[-1][1]
+        memory = next((m for _, m in reversed(warm) if m), {})
         for name, mb in memory.items():
             print(f"  {name}: {mb:.0f} MB")
         if args.write_docs:
@@ -84,19 +94,28 @@ def _write_docs(plan: Plan, cold: tuple[float, float] | None, warm: list[float],
                  f"then boot {cold[1]:.1f} s" if cold else "- cold start: not measured in this run")
     _report.update_section("lab_up", f"""## Lab start-up: {len(memory)} machines to ready
 
-`.venv/bin/python benchmarks/lab_up.py --cold --write-docs` on {_report.machine()}.
+`.venv/bin/python benchmarks/lab_up.py {" ".join(sys.argv[1:])}` on {_report.machine()},
+load average {os.getloadavg()[0]:.1f} at the end.
 Ready = cloud-init done and sshd answering (the gateway: over the operator's route).
 Goal (issue 3): warm start under 60 s on 2 cores.
 
 {cold_line}
-- warm start (cached base tree): median {statistics.median(warm):.1f} s over {len(warm)} runs
-  ({", ".join(f"{s:.1f}" for s in warm)})
+{_warm_line(warm)}
 - memory: {sum(memory.values()):.0f} MB in all; per machine (PSS, idle after boot):
 
 | machine | MB |
 |---|---|
 {rows}
 """)
+
+
+def _warm_line(warm: list[float]) -> str:
+    ready = [s for s in warm if not math.isnan(s)]
+    times = f"median {statistics.median(ready):.1f} s, min {min(ready):.1f}, max {max(ready):.1f}" \
+        if ready else "none ready"
+    each = ", ".join("failed" if math.isnan(s) else f"{s:.1f}" for s in warm)
+    return (f"- warm start (cached base tree): {len(ready)} of {len(warm)} runs ready "
+            f"(a failure = a machine never took a login); {times}\n  ({each})")
 
 
 if __name__ == "__main__":
