@@ -44,10 +44,19 @@ NFS_GRACE_S = 10
 # it missed. quorum-type auto: a client writes only while a majority of each replica set is
 # up; server-quorum-type server: glusterd stops the bricks of a machine cut off from the
 # majority of the pool. Together they keep a partitioned minority from writing (no split-brain).
+# server.*: a brick drops a silent client within ~5 s (unacknowledged data, or 2 s idle plus 3
+# probes 1 s apart) instead of ~42 s, and with it the locks that client held. The storage VIP's
+# holder is such a client: when it loses power, its Ganesha's write locks on the file (AFR's
+# eager lock) blocked the new holder's writes until the bricks let go (49 s measured on the lab
+# with the defaults; docs/storage.md).
 VOLUME_OPTIONS = {
     "network.ping-timeout": "5",
     "cluster.quorum-type": "auto",
     "cluster.server-quorum-type": "server",
+    "server.tcp-user-timeout": "5",
+    "server.keepalive-time": "2",
+    "server.keepalive-interval": "1",
+    "server.keepalive-count": "3",
 }
 
 
