@@ -9,7 +9,7 @@ from rich.table import Table
 
 from kubeforge.cli import console
 from kubeforge.cli.console import SpecOption, StateOption
-from kubeforge.demo import ha, report, volumes
+from kubeforge.demo import ha, report, volumes, volumes_nfs
 from kubeforge.demo.onlab import DemoLab
 
 app = typer.Typer(
@@ -71,11 +71,22 @@ def volumes_command(
         "wait gluster's network.ping-timeout, 5 s as kubeforge sets it, before giving up on "
         "the brick).")] = False,
     heal_timeout: Annotated[float, typer.Option(help="Seconds to wait for the heal.")] = 300.0,
+    nfs: Annotated[bool, typer.Option(
+        "--nfs", help="Through the path pods use instead: NFSv4.1 to storage.<domain> (the "
+        "storage VIP) from a worker, with the lab's userspace NFS client, while the VIP's "
+        "holder loses power; then write past a volume's size.")] = False,
 ) -> None:
     """Write to the replica-3 gluster volume, take one gluster machine down, read and
     write, bring it back, heal; report bytes lost and heal time."""
     how: Literal["power-failure", "shutdown"] = "power-failure" if power_failure else "shutdown"
     lab = DemoLab.open(console.checked_workspace(spec, state), console=console.out)
+    if nfs:
+        stall, past = volumes_nfs.run(lab)
+        console.out.print(_table("demo volumes --nfs", volumes_nfs.COLUMNS,
+                                 [volumes_nfs.row(stall, past)]))
+        console.out.print(f"bytes lost: {stall.lost} (goal 0); longest write "
+                          f"{stall.longest_s:.1f} s (goal ≤ 10 s)")
+        return
     demo = volumes.run(lab, files, size_kib * 1024, how, heal_timeout)
     console.out.print(_table("demo volumes", report.VOLUME_COLUMNS, [report.volume_row(demo)]))
     console.out.print(f"bytes lost: {demo.bytes_lost} (goal 0); heal {demo.heal_s:.1f} s")

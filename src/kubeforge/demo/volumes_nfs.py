@@ -150,3 +150,26 @@ def past_size(lab: DemoLab, writer_host: str, mib: int = 4 * SIZE // 2**20,
 def delete(lab: DemoLab, admin: str) -> None:
     for name in (STALL_VOLUME, SIZED_VOLUME):
         lab.run(admin, sized.delete_command(lab.plan.spec.storage.volume, name), timeout=300)
+
+
+COLUMNS = ("VIP holder cut", "new holder", "VIP moved s", "longest write s", "bytes written",
+           "bytes lost", "write errors", "heal s", "returned Ganesha serves",
+           "past the size")
+
+
+def row(stall: NfsStall, past: PastSize) -> tuple[str, ...]:
+    return (stall.before, stall.after, f"{stall.move_s:.1f}", f"{stall.longest_s:.1f}",
+            str(stall.written), str(stall.lost), str(stall.errors), f"{stall.heal_s:.1f}",
+            "yes" if stall.returned is None else f"no: {stall.returned}",
+            f"refused ({past.error}) after {past.written} bytes" if past.error
+            else f"NOT refused ({past.written} bytes)")
+
+
+def run(lab: DemoLab) -> tuple[NfsStall, PastSize]:
+    """The whole demo: its volumes made, one power loss under the writer, past the size,
+    the volumes deleted again."""
+    admin, writer = prepare(lab)
+    try:
+        return stall(lab, writer), past_size(lab, writer)
+    finally:
+        delete(lab, admin)
