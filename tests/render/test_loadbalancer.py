@@ -70,8 +70,9 @@ def test_pacemaker_files_per_load_balancer(plan: Plan) -> None:
     artifacts = lb.render(plan, goldens.fixed_secrets())
     for machine in plan.by_role("loadbalancer"):
         files = by_target(artifacts, machine.name)
-        assert set(files) == {lb.HAPROXY, lb.COROSYNC, lb.AUTHKEY, lb.CRM_SCRIPT,
+        assert set(files) == {lb.HAPROXY, lb.COROSYNC, lb.AUTHKEY, lb.CRM_SCRIPT, lb.VIP_AGENT,
                               *dropins("haproxy", "corosync")}
+        assert (files[lb.VIP_AGENT].mode, files[lb.VIP_AGENT].secret) == (0o755, False)
         assert (files[lb.AUTHKEY].mode, files[lb.AUTHKEY].secret) == (0o400, True)
         assert files[lb.AUTHKEY].content == goldens.fixed_secrets().corosync_authkey
         assert (files[lb.HAPROXY].mode, files[lb.HAPROXY].secret) == (0o600, True)
@@ -175,9 +176,10 @@ def test_knet_link_timers_stay_within_what_knet_accepts(
 def test_crm_script_moves_only_the_vip_and_bans_a_node_cut_off_the_segment(plan: Plan) -> None:
     artifacts = lb.render(plan, goldens.fixed_secrets())
     crm = lines(by_target(artifacts, "kube-hapx01")[lb.CRM_SCRIPT].text)
-    assert "property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=ignore" in crm
+    assert ("property cib-bootstrap-options: stonith-enabled=false no-quorum-policy=ignore "
+            f"transition-delay={lb.TRANSITION_DELAY}") in crm
     assert (
-        f"primitive {lb.VIP_RESOURCE} ocf:heartbeat:IPaddr2 params ip=192.168.4.20 "
+        f"primitive {lb.VIP_RESOURCE} {lb.VIP_AGENT_TYPE} params ip=192.168.4.20 "
         "cidr_netmask=24 nic=dmz0 op monitor interval=2s timeout=20s "
         "meta multiple-active=stop_unexpected"
     ) in crm
@@ -258,7 +260,8 @@ def test_secrets_only_in_secret_files(raw: dict[str, Any], manager: str) -> None
         for artifact in artifacts:
             if not artifact.secret:
                 assert not any(v in artifact.content for v in values), artifact.dest
-                assert artifact.mode & 0o077 == 0o044, artifact.dest
+                # Readable by all (the VIP's resource agent also executable), written by root.
+                assert artifact.mode & 0o066 == 0o044, artifact.dest
             else:
                 assert artifact.mode & 0o077 == 0, artifact.dest
 
@@ -318,17 +321,26 @@ def test_corosync_accepts_the_config_on_each_node(
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+OCF_AGENTS = Path("/usr/lib/ocf/resource.d")
+
+
 def crm_load(script: Path, work: Path, force: bool, times: int = 1) -> list[str]:
     """Load a crm script into an empty CIB file (no cluster needed) and verify the result.
 
     crmsh writes ~/.cache, ~/.config and /var/log/crmsh: a private HOME and a tmpfs keep that
-    off the host. Returns `crm configure show` after each load."""
+    off the host. The rendered resource agents of the machine (provider kubeforge) are added
+    to a copy of the installed ones, mounted over them in this mount namespace only. Returns
+    `crm configure show` after each load."""
     crm = checkrun.need("crm") + (" -F" if force else "")
     loads = "".join(
         f"{crm} configure load update {script}\n{crm} configure show > {work}/show{n}\n"
         for n in range(times)
     )
+    agents = script.parents[2] / OCF_AGENTS.relative_to("/")
     body = f"""mount -t tmpfs kft-crmsh-log /var/log/crmsh
+cp -r {OCF_AGENTS} {work}/agents
+cp -r {agents}/kubeforge {work}/agents/
+mount --bind {work}/agents {OCF_AGENTS}
 export HOME={work} CIB_file={work}/cib.xml
 {checkrun.need("cibadmin")} --empty > "$CIB_file"
 {loads}{checkrun.need("crm_verify")} -x "$CIB_file"
@@ -346,10 +358,11 @@ def test_crm_script_loads_strictly_idempotently_and_verifies(plan: Plan, tmp_pat
     first, second = crm_load(out / "kube-hapx01/etc/kubeforge/pacemaker.crm", tmp_path,
                              force=False, times=2)
     assert first == second
-    assert "primitive kubeforge-vip IPaddr2" in first
+    assert f"primitive kubeforge-vip {lb.VIP_AGENT_TYPE}" in first
     cib = ET.parse(tmp_path / "cib.xml").getroot()
     vip = cib.find(f".//primitive[@id='{lb.VIP_RESOURCE}']")
-    assert vip is not None and (vip.get("class"), vip.get("type")) == ("ocf", "IPaddr2")
+    assert vip is not None
+    assert (vip.get("class"), vip.get("provider"), vip.get("type")) == ("ocf", "kubeforge", "vip")
     params = {n.get("name"): n.get("value") for n in vip.iter("nvpair")}
     assert params == {"ip": "192.168.4.20", "cidr_netmask": "24", "nic": "dmz0",
                       "multiple-active": "stop_unexpected"}
@@ -363,6 +376,40 @@ def test_crm_script_loads_strictly_idempotently_and_verifies(plan: Plan, tmp_pat
         if n.get("id", "").startswith("cib-")
     }
     assert props["stonith-enabled"] == "false" and props["no-quorum-policy"] == "ignore"
+    assert props["transition-delay"] == lb.TRANSITION_DELAY
+
+
+@pytest.mark.checkers
+def test_the_vip_agent_passes_ocf_tester_and_moves_the_address(plan: Plan, tmp_path: Path) -> None:
+    """The rendered agent, run by resource-agents' ocf-tester (meta-data against the OCF DTD,
+    start/monitor/stop and their repeats) on a dmz0 in a throwaway namespace; then by hand: the
+    VIP is on dmz0 after start, announced (send_arp running), gone after stop."""
+    out = tree(plan, tmp_path)
+    balancer = plan.by_role("loadbalancer")[0]
+    rendered = out / balancer.name / lb.VIP_AGENT.removeprefix("/")
+    # ocf-tester also runs it as `nobody`, who cannot enter pytest's private temporary tree.
+    agent = "/run/kft-vip"
+    env = "export OCF_RESKEY_ip=192.168.4.20 OCF_RESKEY_cidr_netmask=24 OCF_RESKEY_nic=dmz0"
+    script = f"""{dmz_link(balancer)}
+mount -t tmpfs -o mode=0755 kft-run /run
+cp -p {rendered} {agent}
+{checkrun.need("ocf-tester")} -n vip -o ip=192.168.4.20 -o cidr_netmask=24 -o nic=dmz0 {agent}
+{env}
+{agent} start
+ip -4 -o addr show dev dmz0 | grep -q ' 192.168.4.20/24 brd 192.168.4.255 '
+for i in $(seq 50); do test -s /run/kubeforge-vip-send_arp-192.168.4.20 && break; sleep 0.1; done
+read pid < /run/kubeforge-vip-send_arp-192.168.4.20 || :
+test -d /proc/$pid
+{agent} stop
+for i in $(seq 20); do test -d /proc/$pid || break; sleep 0.1; done
+! test -d /proc/$pid
+! ip -4 -o addr show dev dmz0 | grep -q 192.168.4.20
+set +e; {agent} monitor; echo "monitor after stop: $?"
+"""
+    done = checkrun.in_namespaces(script, mount=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed all tests" in done.stdout + done.stderr
+    assert "monitor after stop: 7" in done.stdout
 
 
 @pytest.mark.checkers
