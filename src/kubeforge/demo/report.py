@@ -18,16 +18,17 @@ VOLUME_COLUMNS = ("files", "bytes written", "read intact while down", "written w
 
 
 # Why the outages are what they are (from corosync's and keepalived's documented timers and
-# the survivor's journal in a lab run; the probe adds up to its connect timeout + interval).
+# the survivor's journal and controller debug log in lab runs; docs/demos.md has the detail).
 WHERE_THE_TIME_GOES = [
-    "Where the time goes (one run per row; the survivor's journal shows the steps):",
+    "Where the time goes (the survivor's journal shows the steps):",
     ("- Pacemaker: Corosync declares the peer lost after `token` + `consensus` (1.2 × token): "
-     "2.2 s at token 1000 ms, 1.1 s at 500 ms. Then Pacemaker computes the transition (about "
-     "1 s in the journal), adds the VIP (IPaddr2, gratuitous ARP) and only then starts "
-     "haproxy (about 0.5 s): in that gap the VIP refuses connections."),
+     "~0.75 s at token 300 ms. Then the controller waits `transition-delay` (300 ms) so that "
+     "its own node-state writes land first (without it, it finds them pending and sleeps a "
+     "whole second), the scheduler runs, and `ocf:kubeforge:vip` adds the VIP and sends the "
+     "gratuitous ARPs (tens of ms; IPaddr2 took 0.4–3 s on the loaded host). haproxy "
+     "already runs there."),
     ("- keepalived: the backup takes over 3 × advert_int + (256 − priority)/256 s after the "
-     "last advertisement it heard (3.6 s at advert_int 1 s, priority 100; up to one advert "
-     "interval less after the power cut); haproxy already runs there."),
+     "last advertisement it heard (≈ 1 s at advert_int 300 ms); haproxy already runs there."),
     "- The probe sees a return up to its connect timeout + interval late (≤ 0.6 s).",
 ]
 
