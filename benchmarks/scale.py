@@ -160,6 +160,7 @@ def one_size(workers: int, runs: int, keep: bool) -> dict[str, Any]:
     finally:
         if not keep:
             lifecycle.down(size.paths)
+            shutil.rmtree(SCRATCH / str(workers))  # its state: keys and secrets of a lab gone
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"scale_{workers}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(result, flush=True)
@@ -175,7 +176,7 @@ def row(r: dict[str, Any]) -> str:
     def runs(key: str) -> str:
         found = r[key]
         return (f"{found['median']:.1f} ({found['min']:.1f}–{found['max']:.1f}) | "
-                f"{found['cpu']['median']:.0f}")
+                f"{found['cpu']['median']:.1f}")
 
     real = sum(r["phases_s"].get(p, 0) for p in r["real_phases"])
     return (f"| {r['workers']} | {r['machines']} | {r['lab_up_s']:.0f} | {sum(r['lab_up_cpu']):.0f} | "
