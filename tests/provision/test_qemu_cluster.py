@@ -43,6 +43,9 @@ pytestmark = [
 CACHE = Path(os.environ.get("KUBEFORGE_QEMU_CACHE", "/var/cache/kubeforge/qemu"))
 KUBEFORGE = str(Path(__file__).parents[2] / ".venv" / "bin" / "kubeforge")
 IMAGE = CACHE / "debian-13-kubeforge-amd64.qcow2"
+# The checks' own SSH through the TCG gateway at nice 15: one run's banner exchange timed out
+# at 20 s right after apply had used the same route for 30 minutes.
+SSH_TRIES = 4
 UPLINK_HOST = "172.31.253.1"  # the namespace's side of the libvirt uplink bridge
 # TCG: this host's /dev/kvm exists but cannot run these guests (emulation failures), and a CI
 # machine may have none; domain_type=qemu asks libvirt for plain QEMU.
@@ -106,7 +109,7 @@ class Run:
         """Over the operator's route: the gateway's uplink address, then ProxyJump."""
         key = self.state / plan.name / "ssh" / "id_ed25519"
         opts = ["-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes",
-                "-o", f"UserKnownHostsFile={self.work}/known_hosts", "-o", "ConnectTimeout=20"]
+                "-o", f"UserKnownHostsFile={self.work}/known_hosts", "-o", "ConnectTimeout=90"]
         gateway = f"{plan.ssh.user}@172.31.253.2"
         argv = ["ssh", *opts]
         if host != plan.gateway.name:
@@ -114,7 +117,11 @@ class Run:
             argv += ["-o", f"ProxyCommand={proxy}", f"{plan.ssh.user}@{plan.machine(host).address}"]
         else:
             argv.append(gateway)
-        done = self.virt.run_inside([*argv, f"sudo sh -c {_quote(command)}"], 120)
+        for _ in range(SSH_TRIES):
+            done = self.virt.run_inside([*argv, f"sudo sh -c {_quote(command)}"], 300)
+            if done.returncode != 255:  # 255: ssh itself failed, not the command
+                break
+            time.sleep(10)
         assert done.returncode == 0, f"{host}: {command}: {done.stderr}"
         return done.stdout.strip()
 
