@@ -12,7 +12,7 @@ from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases import all_phases
 from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.phases.join import ControlPlaneJoin, WorkersJoin
-from kubeforge.render import bundle, kubeadm
+from kubeforge.render import bundle, kubeadm, storage
 from kubeforge.spec.model import LoadBalancer
 from kubeforge.workspace import Workspace
 
@@ -130,7 +130,8 @@ def test_storage_pool_steps_are_guarded(ctx: Context) -> None:
     pool = phase("storage-pool")
     (first,) = pool.hosts(ctx)
     commands = [op for op in pool.plan(ctx, first).ops if op.kind == "command"]
-    assert len(commands) == 2 + 2 + 3  # two probes, create, start, three volume options
+    # two probes, create, start, one per volume option
+    assert len(commands) == 2 + 2 + len(storage.VOLUME_OPTIONS)
     assert all("unless" in op.args for op in commands)
     create = next(op for op in commands if op.id.startswith("cmd:volume-create"))
     assert "replica 3" in create.args["cmd"]
