@@ -55,7 +55,7 @@ def one(run: faults.FaultRun) -> dict[str, Any]:
     return {"fault": run.fault, "victim": run.victim, "outage_s": run.outage_s,
             "single_s": run.single_s, "redundant_s": run.redundant_s,
             "end_outage_s": round(run.end_outage_s, 3), "errors": run.summary["errors"],
-            "healed": run.healed}
+            "healed": run.healed, "load_1m": round(os.getloadavg()[0], 1)}
 
 
 def fault_runs(lab: DemoLab, manager: ha.Manager, names: tuple[str, ...],
@@ -104,8 +104,8 @@ def loaded_watch(lab: DemoLab, seconds: float) -> dict[str, Any]:
 def measure(lab: DemoLab, args: argparse.Namespace) -> list[dict[str, Any]]:
     manager: ha.Manager = args.manager
     daemon = "corosync" if manager == "pacemaker" else "keepalived"
-    names = faults.faults(manager) if args.faults == "all" else (
-        "power", "partition", "kill:haproxy", f"kill:{daemon}")
+    names = {"all": faults.faults(manager), "power": ("power",),
+             "main": ("power", "partition", "kill:haproxy", f"kill:{daemon}")}[args.faults]
     records = []
     for index, value in enumerate(args.timers):
         spec = timer_variant(lab.workspace.operator_spec(), manager, value)
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--manager", choices=ha.MANAGERS)
     parser.add_argument("--timers", type=lambda s: [int(v) for v in s.split(",")])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--faults", choices=("main", "all"), default="main")
+    parser.add_argument("--faults", choices=("main", "all", "power"), default="main")
     parser.add_argument("--loaded", type=float, default=600.0)
     parser.add_argument("--loaded-other", type=float, default=180.0)
     parser.add_argument("--json", type=Path)
