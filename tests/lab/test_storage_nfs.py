@@ -48,8 +48,14 @@ def test_writes_through_the_vip_survive_the_holders_power_loss(run: Run) -> None
     assert stall.after != stall.before  # the VIP moved
     # The client followed it: its connection was reset and it made a session on the new holder.
     assert stall.events["sessions"] >= 2, stall.story
-    assert stall.errors == 0, stall
     assert stall.written > 0 and stall.lost == 0, stall  # every acknowledged byte read back
+
+
+def test_no_write_waits_past_the_clients_timeout(run: Run) -> None:
+    """A write unanswered for 60 s (the kernel's timeo) counts as an error. Known to fail in
+    about 2 of 5 power losses on the lab (docs/storage.md, "Through the path pods use"): the
+    client's connection gets no reset from the new holder; cause not found yet."""
+    assert run.stall.errors == 0, run.stall
 
 
 def test_the_returned_machine_serves_the_volume_again(run: Run) -> None:
