@@ -9,7 +9,8 @@ slot 0. It recovers as the kernel client does: a reset connection is reopened (t
 holder answers the old connection's retransmission with a reset), a session or state the
 server does not know is established again and the file re-opened, and the interrupted request
 is sent again (writes go to explicit offsets, so a repeat is harmless). Like the kernel's
-default `timeo=600` over TCP, it does not time a request out before 60 s: TCP notices the move.
+default `timeo=600` over TCP, it does not time a request out before 60 s: TCP notices the move
+(a ping every RENEW_S while a reply is outstanding stands in for the kernel's lease renewal).
 
     python3 - write SERVER DIR NAME SECONDS INTERVAL   # 4 KiB FILE_SYNC writes, appended
     python3 - fill SERVER DIR NAME MIB                 # 256 KiB writes until refused or MIB
@@ -24,6 +25,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import select
 import socket
 import struct
 import sys
@@ -35,6 +37,12 @@ PORT = 2049
 PROGRAM, VERSION, COMPOUND = 100003, 4, 1
 UID = GID = 1000  # a pod's user: the export squashes root on the workers
 RPC_TIMEOUT_S = 60.0  # the kernel's timeo=600 over TCP
+# A request whose bytes the old holder acknowledged before it died leaves nothing to
+# retransmit: TCP would wait for the reply in silence. The kernel client renews its lease
+# (a SEQUENCE every ~2/3 of the 10 s lease) meanwhile, and that renewal's bytes meet the new
+# holder's reset. This client sends an RPC NULL on the connection after each RENEW_S without
+# a reply instead: the same bytes for TCP, no session slot needed.
+RENEW_S = 6.0
 BLOCK = 4096
 
 # Operations (RFC 8881, section 18).
@@ -160,17 +168,27 @@ class Connection:
     def call(self, ops: list[bytes]) -> Unpacker:
         self.xid = (self.xid + 1) % 2**32
         body = Packer().opaque(b"").u32(1).u32(len(ops)).bytes() + b"".join(ops)
-        message = self._header() + body
-        self.sock.sendall(struct.pack(">I", 0x80000000 | len(message)) + message)
-        while True:  # replies to an earlier, abandoned call are skipped
+        self._send(self._header(self.xid, COMPOUND) + body)
+        waited = 0.0
+        while True:  # replies to an earlier, abandoned call (or to a ping) are skipped
+            if not select.select([self.sock], [], [], RENEW_S)[0]:
+                waited += RENEW_S
+                if waited >= RPC_TIMEOUT_S:
+                    raise TimeoutError(f"no reply in {RPC_TIMEOUT_S:.0f} s")
+                self._send(self._header(self.xid ^ 0x80000000, 0))  # NULL: see RENEW_S
+                continue
             reply = Unpacker(self._record())
             if reply.u32() == self.xid:
                 return self._accepted(reply)
 
-    def _header(self) -> bytes:
+    def _send(self, message: bytes) -> None:
+        self.sock.sendall(struct.pack(">I", 0x80000000 | len(message)) + message)
+
+    @staticmethod
+    def _header(xid: int, procedure: int) -> bytes:
         cred = (Packer().u32(int(time.time())).opaque(socket.gethostname().encode())
                 .u32(UID).u32(GID).u32(1).u32(GID).bytes())
-        return (Packer().u32(self.xid).u32(0).u32(2).u32(PROGRAM).u32(VERSION).u32(COMPOUND)
+        return (Packer().u32(xid).u32(0).u32(2).u32(PROGRAM).u32(VERSION).u32(procedure)
                 .u32(1).opaque(cred).u32(0).opaque(b"").bytes())
 
     def _record(self) -> bytes:
