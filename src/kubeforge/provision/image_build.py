@@ -34,6 +34,15 @@ system_info:
   network:
     renderers: [networkd]
 """
+# Emulated (TCG) guests boot in minutes, and stall for longer when the host is busy: at
+# systemd's 90 s defaults a QEMU run lost a machine at boot (journald and ttyS0 timed out,
+# cloud-init failed, so no SSH host keys and no login, ever). A slow unit now gets 10 min; a
+# hung one still fails.
+SLOW_BOOT_CONF = """\
+[Manager]
+DefaultTimeoutStartSec=600s
+DefaultDeviceTimeoutSec=600s
+"""
 MANIFEST_SUFFIX = ".json"
 
 
@@ -94,6 +103,8 @@ def _script(tree: Path, archives: Path, work: Path, raw: Path, size_gb: int) -> 
         f"ln -s ../run/systemd/resolve/stub-resolv.conf {m}/etc/resolv.conf",
         f"rm -rf {m}/var/lib/apt/lists/* {m}/etc/cloud/cloud.cfg.d/90_kubeforge_lab.cfg",
         f"printf %s {q(CLOUD_CFG)} > {m}/etc/cloud/cloud.cfg.d/90_kubeforge_image.cfg",
+        f"mkdir -p {m}/etc/systemd/system.conf.d",
+        f"printf %s {q(SLOW_BOOT_CONF)} > {m}/etc/systemd/system.conf.d/90-kubeforge-image.conf",
         f"echo 'LABEL={ROOT_LABEL} / ext4 defaults 0 1' > {m}/etc/fstab",
         f"cp -L $(ls {m}/boot/vmlinuz-* | sort -V | tail -1) {work}/boot/vmlinuz",
         f"cp -L $(ls {m}/boot/initrd.img-* | sort -V | tail -1) {work}/boot/initrd.img",
