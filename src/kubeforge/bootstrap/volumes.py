@@ -22,8 +22,9 @@ MARKER = ".kubeforge-volume"
 # directory: quota limits need the directory to exist on the volume.
 MOUNT = "/run/kubeforge-volumes"
 CACHE_S = 1
-# gluster's answer (opRet -1) to `quota list` on a volume with quota on and no limit set.
-NO_LIMITS = "No quota configured"
+# gluster's answers (opRet -1, exit 2) to `quota list` when no directory has a size: quota on
+# and no limit set, or quota still off (no `volume create` yet).
+NO_LIMITS = ("No quota configured", "Quota is disabled")
 _NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _SIZE = re.compile(r"([1-9][0-9]{0,15})(Ki|Mi|Gi|Ti)?")
@@ -90,7 +91,8 @@ def delete_command(volume: str, name: str) -> str:
 
 
 def list_command(volume: str) -> str:
-    return f"gluster volume quota {shlex.quote(volume)} list --xml"
+    """Exits 0 whatever gluster says: its XML says it (parse_list), also when it exits 2."""
+    return f"gluster volume quota {shlex.quote(volume)} list --xml || true"
 
 
 def parse_list(xml: str) -> list[Volume]:
@@ -100,8 +102,8 @@ def parse_list(xml: str) -> list[Volume]:
     except ET.ParseError as exc:
         raise ApplyError(f"`gluster volume quota list --xml` printed no XML ({exc})") from None
     if root.findtext("opRet", "0") != "0":
-        if NO_LIMITS in (root.findtext("opErrstr") or ""):
-            return []  # quota on, no directory limited (yet, or any more)
+        if any(answer in (root.findtext("opErrstr") or "") for answer in NO_LIMITS):
+            return []  # no directory limited (yet, or any more)
         raise ApplyError(f"gluster volume quota list: {root.findtext('opErrstr') or 'failed'}")
     return [_volume(limit) for limit in root.iter("limit")]
 

@@ -75,9 +75,8 @@ def prepare(lab: DemoLab) -> tuple[str, str]:
     ctx = lab.converge(lab.workspace.operator_spec(), storage_vip.PHASES)
     admin, volume = lab.plan.by_role("gluster")[0].name, lab.plan.spec.storage.volume
     volumes.all_bricks_online(lab, ctx, admin, volume)
-    listed = lab.run(admin, sized.list_command(volume), check=False)  # fails: quota still off
-    present = ([v.name for v in sized.parse_list(listed.stdout.decode())]
-               if listed.returncode == 0 else [])
+    listed = lab.run(admin, sized.list_command(volume))  # empty while quota is still off
+    present = [v.name for v in sized.parse_list(listed.stdout.decode())]
     for name, size in ((STALL_VOLUME, STALL_SIZE), (SIZED_VOLUME, SIZE)):
         if name not in present:
             lab.run(admin, sized.create_command(volume, name, size), timeout=300)
