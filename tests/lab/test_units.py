@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
+import ssl
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
 from kubeforge.errors import LabError
-from kubeforge.lab import access, base, cgroup, leftovers, lifecycle, machine
+from kubeforge.lab import access, base, cgroup, leftovers, lifecycle, machine, standin_server
 from kubeforge.lab.paths import LabPaths
 from kubeforge.lab.record import Made, Record
 from kubeforge.plan import packages
@@ -98,3 +101,30 @@ def test_a_machine_process_moves_itself_into_its_cgroup_before_it_runs(tmp_path:
     moved = (tmp_path / "cgroup.procs").read_text().strip()
     assert moved == (tmp_path / "pid-after-exec").read_text().strip()  # exec: the same PID
     assert cgroup.for_machine("kf-kube-node01").name == "kf-kube-node01.kubeforge-lab"
+
+
+def test_the_standin_answers_while_a_client_hangs_mid_handshake(tmp_path: Path) -> None:
+    """A client that connects and goes silent (its balancer lost power mid health check) must
+    not stop the stand-in answering everyone else (it once did: handshakes in the accept loop)."""
+    key, cert = tmp_path / "tls.key", tmp_path / "tls.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=standin",
+                    "-days", "1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = standin_server.Server(context, ("127.0.0.1", 0))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        silent = socket.create_connection(("127.0.0.1", port))  # never says a word
+        client = ssl.create_default_context()
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+                client.wrap_socket(raw) as tls:
+            tls.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            assert tls.recv(4096).startswith(b"HTTP/1.0 200")
+        silent.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -18,10 +18,18 @@ CERT = "/etc/kubeforge/standin/tls.crt"
 KEY = "/etc/kubeforge/standin/tls.key"
 PORT = 6443
 HEALTH = ("/healthz", "/readyz", "/livez")
+# A client that stops answering (its machine lost power, a cut cable) is dropped after this,
+# in its own thread: a TLS handshake in the accept loop once hung the whole server on one.
+CLIENT_TIMEOUT_S = 10
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "kubeforge-apiserver-standin"
+    timeout = CLIENT_TIMEOUT_S
+
+    def setup(self) -> None:
+        super().setup()
+        self.request.do_handshake()  # here, in this client's thread, bounded by `timeout`
 
     def do_GET(self) -> None:
         host = socket.gethostname()
@@ -43,11 +51,25 @@ class Handler(BaseHTTPRequestHandler):
         pass  # health checks every second would flood the journal
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, context: ssl.SSLContext, address: tuple[str, int] = ("0.0.0.0", PORT)):
+        super().__init__(address, Handler)
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        """Accept and wrap, no handshake: the accept loop never waits on one client."""
+        client, address = self.socket.accept()
+        client.settimeout(CLIENT_TIMEOUT_S)
+        return self.context.wrap_socket(client, server_side=True,
+                                        do_handshake_on_connect=False), address
+
+
 def main() -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(CERT, KEY)
-    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server = Server(context)
     print(f"kubeforge-apiserver-standin (not Kubernetes) on :{PORT}", file=sys.stderr)
     server.serve_forever()
 
