@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,15 @@ def in_namespaces(script: str, mount: bool = False) -> subprocess.CompletedProce
 
 def cidr(address: IPv4Address, prefix_len: int | None) -> str:
     return f"{address}/{prefix_len}"
+
+
+def verify_dropin(unit: str, dropin: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """`systemd-analyze verify` a stand-in `unit` (Type=forking, as Debian ships the daemons we
+    override) with the rendered drop-in beside it: any unknown key or bad value is reported."""
+    (workdir / unit).write_text("[Unit]\nDescription=stand-in\n[Service]\nType=forking\n"
+                                "PIDFile=/run/stand-in.pid\nExecStart=/bin/true\n")
+    (workdir / f"{unit}.d").mkdir()
+    (workdir / f"{unit}.d/60-kubeforge.conf").write_text(dropin)
+    return subprocess.run([need("systemd-analyze"), "verify", str(workdir / unit)],
+                          capture_output=True, text=True, check=False, timeout=120,
+                          env={"SYSTEMD_UNIT_PATH": f"{workdir}:", "PATH": "/usr/bin:/bin"})

@@ -257,19 +257,10 @@ def test_ganesha_starts_after_glusterd_answers(raw: dict[str, Any], tmp_path: Pa
     """Started beside glusterd at boot, Ganesha found no volume and served no export (lab NFS
     demo, power loss): the drop-in orders it after glusterd and waits, bounded, for the
     volume. `systemd-analyze verify` on a stand-in unit with the drop-in reports bad keys."""
-    import subprocess
-
     plan = plan_for(raw)
     [dropin] = [a.text for a in storage.render(plan, SECRETS) if a.host == "kube-glus01"
                 and a.target == storage.DROPIN.format(unit="nfs-ganesha")]
     assert "After=glusterd.service" in dropin
     assert f"gluster volume info {plan.spec.storage.volume} " in dropin
-    (tmp_path / "nfs-ganesha.service").write_text(
-        "[Unit]\nDescription=stand-in\n[Service]\nType=forking\nExecStart=/bin/true\n")
-    (tmp_path / "nfs-ganesha.service.d").mkdir()
-    (tmp_path / "nfs-ganesha.service.d/60-kubeforge.conf").write_text(dropin)
-    done = subprocess.run([checkrun.need("systemd-analyze"), "verify",
-                           str(tmp_path / "nfs-ganesha.service")],
-                          capture_output=True, text=True, check=False,
-                          env={"SYSTEMD_UNIT_PATH": f"{tmp_path}:", "PATH": "/usr/bin:/bin"})
+    done = checkrun.verify_dropin("nfs-ganesha.service", dropin, tmp_path)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
