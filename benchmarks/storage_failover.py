@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import _report
 from kubeforge.demo import stall, storage_vip, volumes_nfs
 from kubeforge.demo.onlab import DemoLab
+from kubeforge.render import storage
 from kubeforge.workspace import Workspace
 
 
@@ -32,9 +33,12 @@ def figures(values: list[float]) -> str:
 
 def markdown(moves: list[storage_vip.VipMove], stalls: list[stall.Stall],
              nfs: list[volumes_nfs.NfsStall], runs: int) -> str:
+    done = max(len(moves), len(stalls), len(nfs))
+    ran = "" if done == runs else f" ({done} of {runs} rounds done: stopped early)"
     return "\n".join([
         "## Storage failover (lab)", "",
-        f"`benchmarks/storage_failover.py --runs {runs}` on {_report.machine()} (a loaded host).",
+        (f"`benchmarks/storage_failover.py --runs {runs}` on {_report.machine()} (a loaded "
+         f"host){ran}; the scenarios alternate, one round of each at a time."),
         "", "| measure | median (min, max) |", "|---|---|",
         *vip_rows(moves), *fuse_rows(stalls), *nfs_rows(nfs), "", NFS_NOTE,
     ])
@@ -55,10 +59,13 @@ def fuse_rows(stalls: list[stall.Stall]) -> list[str]:
     lost = [s.written - s.on_disk for s in stalls]
     return [
         (f"| FUSE client: longest single 4 KiB write+fsync across the power cut (cable cut, then "
-         f"power; ping-timeout 5 s) | {figures([s.longest_s for s in stalls])} |"),
+         f"power; ping-timeout {PING_TIMEOUT} s) | {figures([s.longest_s for s in stalls])} |"),
         f"| FUSE client: heal after the machine is back | {figures([s.heal_s for s in stalls])} |",
         f"| FUSE client: bytes acknowledged but missing after heal | {max(lost, default=0)} at most |",
         f"| FUSE client: write errors | {sum(s.errors for s in stalls)} in all runs |"]
+
+
+PING_TIMEOUT = storage.VOLUME_OPTIONS["network.ping-timeout"]
 
 
 def nfs_rows(nfs: list[volumes_nfs.NfsStall]) -> list[str]:
@@ -92,22 +99,18 @@ def main() -> None:
                         help="only the NFS runs (the section then has no VIP/FUSE rows)")
     args = parser.parse_args()
     lab = DemoLab.open(Workspace(None, args.state), console=Console(width=160))
-    everything = args.only is None
-    moves = [storage_vip.run(lab) for _ in range(args.runs)] if everything else []
-    stalls = [stall.run(lab) for _ in range(args.runs)] if everything else []
-    nfs = nfs_runs(lab, args.runs)
-    text = markdown(moves, stalls, nfs, args.runs)
-    _report.update_section("storage_failover", text)
-    lab.console.print(text)
-
-
-def nfs_runs(lab: DemoLab, runs: int) -> list[volumes_nfs.NfsStall]:
+    moves: list[storage_vip.VipMove] = []
+    stalls: list[stall.Stall] = []
+    nfs: list[volumes_nfs.NfsStall] = []
     _, writer = volumes_nfs.prepare(lab)
-    results = []
-    for _ in range(runs):
-        results.append(volumes_nfs.stall(lab, writer))
-        lab.console.print(results[-1])
-    return results
+    for _ in range(args.runs):  # one round of each, and the section written after each round,
+        if args.only is None:  # so a run stopped early still leaves what it measured
+            moves.append(storage_vip.run(lab))
+            stalls.append(stall.run(lab))
+        nfs.append(volumes_nfs.stall(lab, writer))
+        lab.console.print(moves[-1:], stalls[-1:], nfs[-1])
+        _report.update_section("storage_failover", markdown(moves, stalls, nfs, args.runs))
+    lab.console.print(markdown(moves, stalls, nfs, args.runs))
 
 
 if __name__ == "__main__":

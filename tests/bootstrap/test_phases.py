@@ -136,8 +136,8 @@ def test_storage_pool_steps_are_guarded(ctx: Context) -> None:
     create = next(op for op in commands if op.id.startswith("cmd:volume-create"))
     assert "replica 3" in create.args["cmd"]
     timeout = next(op for op in commands if op.id == "cmd:volume-set:kube:network.ping-timeout")
-    assert timeout.args["cmd"] == "gluster volume set kube network.ping-timeout 5"
-    assert timeout.args["unless"] == "grep -qxF network.ping-timeout=5 /var/lib/glusterd/vols/kube/info"
+    assert timeout.args["cmd"] == "gluster volume set kube network.ping-timeout 3"
+    assert timeout.args["unless"] == "grep -qxF network.ping-timeout=3 /var/lib/glusterd/vols/kube/info"
 
 
 def test_single_brick_volume_has_no_replica_clause() -> None:

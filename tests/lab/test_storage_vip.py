@@ -39,13 +39,13 @@ def test_volume_options_are_set_on_debian_gluster(move: storage_vip.VipMove, lab
     volume = lab.plan.spec.storage.volume
     done = lab.exec(move.after, f"gluster volume get {volume} all")
     options = dict(line.split()[:2] for line in done.stdout.splitlines() if len(line.split()) >= 2)
-    assert options["network.ping-timeout"] == "5"
+    assert options["network.ping-timeout"] == "3"
     assert options["cluster.quorum-type"] == "auto"
     assert options["cluster.server-quorum-type"] == "server"
-    # Bricks drop a silent client (a dead VIP holder's Ganesha) and its locks within ~5 s.
-    assert options["server.tcp-user-timeout"] == "5"
+    # Bricks drop a silent client (a dead VIP holder's Ganesha) and its locks within ~3 s.
+    assert options["server.tcp-user-timeout"] == "3"
     assert [options[f"server.keepalive-{k}"] for k in ("time", "interval", "count")] == \
-        ["2", "1", "3"]
+        ["1", "1", "2"]
 
 
 def test_every_ganesha_runs_the_rendered_export(move: storage_vip.VipMove, lab: Lab) -> None:

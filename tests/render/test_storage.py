@@ -132,11 +132,11 @@ def test_nfs_is_v4_1_plus_with_short_lease_and_grace(raw: dict[str, Any]) -> Non
 
 def test_volume_options_bound_the_stall_and_forbid_split_brain(raw: dict[str, Any]) -> None:
     [volume] = json.loads(rendered(raw)[f"cluster/{storage.TOPOLOGY}"].text)["volumes"]
-    assert volume["options"] == {"network.ping-timeout": "5", "cluster.quorum-type": "auto",
+    assert volume["options"] == {"network.ping-timeout": "3", "cluster.quorum-type": "auto",
                                  "cluster.server-quorum-type": "server",
-                                 # bricks drop a dead Ganesha (and its locks) within ~5 s
-                                 "server.tcp-user-timeout": "5", "server.keepalive-time": "2",
-                                 "server.keepalive-interval": "1", "server.keepalive-count": "3"}
+                                 # bricks drop a dead Ganesha (and its locks) within ~3 s
+                                 "server.tcp-user-timeout": "3", "server.keepalive-time": "1",
+                                 "server.keepalive-interval": "1", "server.keepalive-count": "2"}
 
 
 def test_csi_controller_is_pinned_to_the_control_plane(raw: dict[str, Any]) -> None:

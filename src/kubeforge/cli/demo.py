@@ -68,7 +68,7 @@ def volumes_command(
     size_kib: Annotated[int, typer.Option(help="Size of each file.")] = 64,
     power_failure: Annotated[bool, typer.Option(
         "--power-failure", help="Cut the power instead of a clean shutdown (clients then "
-        "wait gluster's network.ping-timeout, 5 s as kubeforge sets it, before giving up on "
+        "wait gluster's network.ping-timeout, 3 s as kubeforge sets it, before giving up on "
         "the brick).")] = False,
     heal_timeout: Annotated[float, typer.Option(help="Seconds to wait for the heal.")] = 300.0,
     nfs: Annotated[bool, typer.Option(

@@ -1,5 +1,5 @@
 """The stall a FUSE client notices when a gluster machine loses power (gluster's
-network.ping-timeout, 5 s as kubeforge sets it), and the heal afterwards: a worker appends
+network.ping-timeout, 3 s as kubeforge sets it), and the heal afterwards: a worker appends
 fsynced 4 KiB blocks to one file on the volume while the last gluster machine's power is cut."""
 
 from __future__ import annotations

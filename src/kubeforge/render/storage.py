@@ -39,24 +39,26 @@ NFS_MINOR_VERSIONS = (1, 2)
 NFS_LEASE_S = 10
 NFS_GRACE_S = 10
 # Gluster volume options the storage-pool phase sets (gluster's own names and value spelling).
-# ping-timeout: a client (FUSE, or Ganesha's libgfapi) gives up on a silent brick after 5 s
-# instead of 42 s, so a storage machine's power loss stalls I/O ~5 s; replica 3 heals what
-# it missed. quorum-type auto: a client writes only while a majority of each replica set is
-# up; server-quorum-type server: glusterd stops the bricks of a machine cut off from the
-# majority of the pool. Together they keep a partitioned minority from writing (no split-brain).
-# server.*: a brick drops a silent client within ~5 s (unacknowledged data, or 2 s idle plus 3
+# ping-timeout: a client (FUSE, or Ganesha's libgfapi) gives up on a silent brick after 3 s
+# instead of 42 s; it notices 3-6 s after the brick's last answer (docs/storage.md), so a
+# storage machine's power loss stalls I/O up to ~6 s; replica 3 heals what it missed. Lower
+# buys little and a loaded host missing 3 s of pings only costs a reconnect and a heal.
+# quorum-type auto: a client writes only while a majority of each replica set is up;
+# server-quorum-type server: glusterd stops the bricks of a machine cut off from the majority
+# of the pool. Together they keep a partitioned minority from writing (no split-brain).
+# server.*: a brick drops a silent client within ~3 s (unacknowledged data, or 1 s idle plus 2
 # probes 1 s apart) instead of ~42 s, and with it the locks that client held. The storage VIP's
 # holder is such a client: when it loses power, its Ganesha's write locks on the file (AFR's
 # eager lock) blocked the new holder's writes until the bricks let go (49 s measured on the lab
 # with the defaults; docs/storage.md).
 VOLUME_OPTIONS = {
-    "network.ping-timeout": "5",
+    "network.ping-timeout": "3",
     "cluster.quorum-type": "auto",
     "cluster.server-quorum-type": "server",
-    "server.tcp-user-timeout": "5",
-    "server.keepalive-time": "2",
+    "server.tcp-user-timeout": "3",
+    "server.keepalive-time": "1",
     "server.keepalive-interval": "1",
-    "server.keepalive-count": "3",
+    "server.keepalive-count": "2",
 }
 
 
