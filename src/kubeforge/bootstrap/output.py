@@ -1,4 +1,5 @@
-"""Rich output for an apply: one line per phase and host as they finish, then a summary.
+"""Rich output for an apply: a line when a phase starts, one per phase and host as they finish
+(phases of different tracks overlap, so each names its phase), then a summary.
 
 Dry-run prints per host the changes and unified diffs, and ends with "no changes would be
 performed" when there is nothing to do (the k0sctl convention, which makes a dry-run
@@ -48,7 +49,8 @@ class RichReporter:
                  "changed": f"changed {len(report.changes)}",
                  "would-change": f"would change {len(report.changes)}",
                  "failed": "failed"}[report.status]
-        self.print(f"  [{style}]{mark}[/] {escape(report.host)}: {label} "
+        # Phases of different tracks overlap: each line names its phase.
+        self.print(f"  [{style}]{mark}[/] {phase.name} · {escape(report.host)}: {label} "
                    f"[dim]{report.seconds:.2f}s[/]")
         if report.status == "changed":
             for line in report.changes:
@@ -68,11 +70,12 @@ class RichReporter:
         if dry_run and not pending:
             self.print(f"[green]{NO_CHANGES}[/]")
         changed = sum(1 for p in reports for h in p.hosts if h.status == "changed")
-        failed = [h.host for h in reports[-1].hosts if h.status == "failed"] if reports else []
-        if failed:
-            self.print(f"[bold red]stopped[/] at phase {reports[-1].name}: failed on "
+        stopped = [(p.name, [h.host for h in p.hosts if h.status == "failed"])
+                   for p in reports if any(h.status == "failed" for h in p.hosts)]
+        for name, failed in stopped:
+            self.print(f"[bold red]stopped[/] at phase {name}: failed on "
                        f"{', '.join(failed)}; {changed} host(s) changed before that")
-        elif not dry_run:
+        if not stopped and not dry_run:
             summary = f"{changed} host(s) changed" if changed else "nothing changed"
             self.print(f"[bold]done[/]: {len(reports)} phase(s), {summary}")
 

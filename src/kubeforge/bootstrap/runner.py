@@ -1,4 +1,8 @@
-"""Run phases in order, hosts in parallel: check, apply only what differs, record.
+"""Run phases as their needs allow, hosts in parallel: check, apply only what differs, record.
+
+A phase starts once the phases it needs (`Phase.after`, transitively) have finished, so
+independent tracks (load balancers, storage, Kubernetes machines) overlap; after a failure no
+phase starts, the running ones finish, and the run stops naming every failed phase.
 
 Per host and phase: one exec checks everything (the manifest), at most one more applies
 the differences. Inputs that hash the same as at the last success are skipped unless
@@ -132,14 +136,34 @@ class Runner:
         return not self.state.converged(phase.name, host, digest, self.identity(host))
 
     async def _run(self, selected: list[Phase], reports: list[PhaseReport]) -> None:
-        for phase in selected:
-            report = await self.run_phase(phase)
-            reports.append(report)
-            failed = [h for h in report.hosts if h.failure is not None]
-            if failed:
-                self.reporter.run_finished(reports, self.options.dry_run)
-                raise errors.ApplyError(self.logs.redact(failure_message(phase, failed)))
+        names = {p.name for p in selected}
+        needs = {name: wanted & names for name, wanted in needs_of(self.phases).items()}
+        waiting, finished = list(selected), set[str]()
+        running: dict[asyncio.Task[PhaseReport], Phase] = {}
+        failures: list[tuple[Phase, list[HostReport]]] = []
+        try:
+            while waiting or running:
+                for phase in [p for p in waiting if not failures and needs[p.name] <= finished]:
+                    waiting.remove(phase)
+                    running[asyncio.ensure_future(self.run_phase(phase))] = phase
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=lambda t: selected.index(running[t])):
+                    phase, report = running.pop(task), task.result()
+                    reports.append(report)
+                    failed = [h for h in report.hosts if h.failure is not None]
+                    if failed:
+                        failures.append((phase, failed))
+                    finished.add(phase.name)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
         self.reporter.run_finished(reports, self.options.dry_run)
+        if failures:
+            raise errors.ApplyError(self.logs.redact(
+                "\n".join(failure_message(phase, failed) for phase, failed in failures)))
 
     def hosts_of(self, phase: Phase) -> list[str]:
         hosts = phase.hosts(self.ctx)
@@ -257,6 +281,23 @@ class Runner:
         slim = [{k: v for k, v in r.items() if k not in ("current", "diff")}
                 for r in outcome.results]
         self.logs.write(host, phase.name, event, results=slim)
+
+
+def needs_of(phases: Sequence[Phase]) -> dict[str, set[str]]:
+    """Each phase's needs, transitively, so that a selection which leaves a phase out keeps
+    the order around it. `after` None: the phase listed before. A need that is not in the
+    list is met; one listed later is a mistake in the list."""
+    listed = [p.name for p in phases]
+    closed: dict[str, set[str]] = {}
+    for index, phase in enumerate(phases):
+        named = phase.after if phase.after is not None else tuple(listed[index - 1:index])
+        later = [n for n in named if n in listed[index:]]
+        if later:
+            raise errors.ApplyError(f"phase {phase.name} needs {', '.join(later)}, which is "
+                                    "listed after it")
+        known = [n for n in named if n in closed]
+        closed[phase.name] = set(known).union(*(closed[n] for n in known))
+    return closed
 
 
 def describe(manifest: m.Manifest, pending: list[dict[str, object]]) -> list[str]:

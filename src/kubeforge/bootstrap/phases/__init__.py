@@ -1,4 +1,12 @@
-"""The phases, in the one order they run (k0sctl keeps its list in one place too)."""
+"""The phases, in the one order they are listed, and what each needs finished first (k0sctl
+keeps its list in one place too; the needs make it a graph, as in Kubespray's plays).
+
+After `reachable` three tracks run at the same time, each on machines of its own: the load
+balancers (lb, vip), the storage servers (storage-servers, -pool, -export) and the Kubernetes
+machines (etcd stand-in, node-prereqs, then the control plane, which also needs the VIP). A
+phase's own hosts still run in parallel. `tests/bootstrap/test_phase_graph.py` checks that
+phases which may overlap touch different machines.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +27,36 @@ from kubeforge.bootstrap.phases.storage_servers import StorageServers
 from kubeforge.bootstrap.phases.verify import VerifyApiVip, VerifyNodes
 from kubeforge.bootstrap.phases.vip import Vip
 
+AFTER: dict[str, tuple[str, ...]] = {
+    "preflight": (),
+    "gateway": ("preflight",),
+    "reachable": ("gateway",),
+    "lb": ("reachable",),
+    "vip": ("lb",),
+    "storage-servers": ("reachable",),
+    "storage-pool": ("storage-servers",),
+    "storage-export": ("storage-pool",),
+    "etcd-standin": ("reachable",),
+    "etcd-standin-join": ("etcd-standin",),
+    "node-prereqs": ("etcd-standin-join",),  # the same machines: one phase at a time there
+    "control-plane-init": ("node-prereqs", "vip"),  # the API endpoint is the VIP
+    "cni": ("control-plane-init",),
+    "control-plane-join": ("cni",),
+    "workers-join": ("control-plane-join",),
+    "addons": ("workers-join",),
+    "storage": ("addons", "storage-export"),  # the StorageClass names the storage VIP
+    "verify-vip": ("storage",),
+    "verify": ("verify-vip",),
+}
+
 
 def all_phases() -> list[Phase]:
     """Fresh instances: phases may hold facts gathered during one run."""
-    return [Preflight(), Gateway(), Reachable(), LoadBalancer(), Vip(), StorageServers(),
-            StoragePool(), StorageExport(), EtcdStandin(), EtcdStandinJoin(), NodePrereqs(),
-            ControlPlaneInit(), Cni(),
-            ControlPlaneJoin(), WorkersJoin(), Addons(), Storage(), VerifyApiVip(),
-            VerifyNodes()]
+    phases = [Preflight(), Gateway(), Reachable(), LoadBalancer(), Vip(), StorageServers(),
+              StoragePool(), StorageExport(), EtcdStandin(), EtcdStandinJoin(), NodePrereqs(),
+              ControlPlaneInit(), Cni(),
+              ControlPlaneJoin(), WorkersJoin(), Addons(), Storage(), VerifyApiVip(),
+              VerifyNodes()]
+    for phase in phases:
+        phase.after = AFTER[phase.name]
+    return phases

@@ -21,6 +21,9 @@ class Phase:
     title: str = ""
     serial: bool = False  # one host at a time (etcd members join one by one)
     needs_kubernetes: bool = False  # needs kubeadm/kubelet: dry-run only on the lab
+    # The phases that must have finished first. None: the one before it in the list. Phases
+    # whose needs are met run at the same time; they must touch different machines.
+    after: tuple[str, ...] | None = None
 
     def hosts(self, ctx: Context) -> list[str]:
         raise NotImplementedError
