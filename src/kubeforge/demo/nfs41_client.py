@@ -17,7 +17,9 @@ default `timeo=600` over TCP, it does not time a request out before 60 s: TCP no
     python3 - verify SERVER DIR NAME BYTES             # read back, compare with the pattern
     python3 - remove SERVER DIR NAME
     python3 - lookup SERVER DIR -                      # does SERVER serve DIR?
-DIR is the path below the server's pseudo root (e.g. kube/kf-nfs). Each prints one JSON object.
+DIR is the path below the server's pseudo root (e.g. kube/kf-nfs). Each prints one JSON object;
+`write` first prints a line READY once its session and open are made, so that a fault can
+wait for the timed writes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ PORT = 2049
 PROGRAM, VERSION, COMPOUND = 100003, 4, 1
 UID = GID = 1000  # a pod's user: the export squashes root on the workers
 RPC_TIMEOUT_S = 60.0  # the kernel's timeo=600 over TCP
+READY = "writing"
 # A request whose bytes the old holder acknowledged before it died leaves nothing to
 # retransmit: TCP would wait for the reply in silence. The kernel client renews its lease
 # (a SEQUENCE every ~2/3 of the 10 s lease) meanwhile, and that renewal's bytes meet the new
@@ -367,6 +370,7 @@ def write(server: str, directory: str, name: str, seconds: float,
           interval: float) -> dict[str, Any]:
     client = Client(server, directory, name, create=True)
     client.call(list)  # session and open before the clock starts
+    print(READY, flush=True)
     written, errors, longest, names, story = 0, 0, 0.0, [], list[str]()
     end = time.monotonic() + seconds
     while time.monotonic() < end:

@@ -12,6 +12,7 @@ and the heal. `past_size` writes past the volume's size through NFS.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from kubeforge.errors import LabError
 # docs/storage.md).
 STALL_VOLUME, STALL_SIZE = "kf-nfs", 256 * 2**20
 SIZED_VOLUME, SIZE = "kf-nfs-sized", 8 * 2**20
-SECONDS = 30.0  # the writer's run: the cut comes CUT_AFTER_S into it
+SECONDS = 30.0  # the writer's run: the cut comes CUT_AFTER_S into its timed writes
 CUT_AFTER_S = 5.0
 INTERVAL_S = 0.05
 
@@ -94,6 +95,7 @@ def stall(lab: DemoLab, writer_host: str) -> NfsStall:
     name = f"stall-{int(time.time())}"
     writer = lab.start_python(writer_host, Path(nfs41_client.__file__).read_text(),
                               ["write", vip, directory(lab), name, str(SECONDS), str(INTERVAL_S)])
+    ready(writer, writer_host)
     time.sleep(CUT_AFTER_S)
     cut = time.monotonic()
     try:
@@ -112,6 +114,15 @@ def stall(lab: DemoLab, writer_host: str) -> NfsStall:
     return NfsStall(before, after, move_s, float(result["longest_s"]), int(result["written"]),
                     int(check["wrong_bytes"]), int(result["errors"]), heal_s, events,
                     serves_again(lab, writer_host, before), list(result["longest_story"]))
+
+
+def ready(writer: subprocess.Popen[bytes], host: str) -> None:
+    """Wait for the writer's session and open: on a loaded host its start took longer than
+    CUT_AFTER_S once, the cut came during its setup and the timed writes saw no fault."""
+    assert writer.stdout is not None
+    if writer.stdout.readline().decode().strip() != nfs41_client.READY:
+        _, err = writer.communicate(timeout=60)
+        raise LabError(f"NFS writer on {host}: {err.decode(errors='replace')[-1500:]}")
 
 
 def serves_again(lab: DemoLab, host: str, returned: str, timeout: float = 60.0) -> str | None:
