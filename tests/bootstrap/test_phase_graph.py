@@ -3,7 +3,9 @@ track lets the running phases finish but starts no new one."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from kubeforge import errors
 from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
-from kubeforge.bootstrap.phases import all_phases
+from kubeforge.bootstrap.phases import AFTER, all_phases
 from kubeforge.bootstrap.phases.base import Phase
 from kubeforge.bootstrap.runner import Selection, needs_of
 from kubeforge.workspace import Workspace
@@ -70,8 +72,49 @@ def test_a_failure_lets_the_other_track_finish_and_starts_nothing_new(tmp_path: 
     with pytest.raises(errors.ApplyError) as caught:
         env.run()
     assert "phase one failed" in str(caught.value)
+    assert "not started because of it: next" in str(caught.value)
     assert (env.root("b") / "two.done").exists()  # the running phase finished...
     assert not (env.root("b") / "next.done").exists()  # ...none started after the failure
+
+
+class Breaks(Track):
+    """Raises while planning (not a host's failure): e.g. a machine with no SSH address."""
+
+    async def prepare(self, ctx: Context, query: object, dry: bool) -> None:
+        await asyncio.sleep(0.5)
+        raise errors.ApplyError("phase breaks: no SSH address known for kube-x")
+
+
+def test_an_error_in_one_track_lets_the_other_finish_before_it_is_raised(
+        tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    env.phases = [Breaks("breaks", "a", (), "true"),
+                  Track("two", "b", (), "sleep 2"), Track("next", "b", ("two",), "true")]
+    with pytest.raises(errors.ApplyError, match="no SSH address known"):
+        env.run()
+    assert (env.root("b") / "two.done").exists()  # finished (and recorded) before the raise
+    assert "two" in json.loads((env.state / "apply-state.json").read_text())["phases"]
+    assert not (env.root("b") / "next.done").exists()
+
+
+def test_from_the_failed_phase_resumes_the_track_it_stopped(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    env.phases = [Track("lb", "a", (), "sleep 1"), Track("vip", "a", ("lb",), "true"),
+                  Track("etcd", "c", (), "exit 3"),
+                  Track("init", "b", ("etcd", "vip"), "test -e $KF_ROOT/../a/vip.done")]
+    with pytest.raises(errors.ApplyError, match="not started because of it: vip, init"):
+        env.run()
+    env.phases[2].command = "true"  # type: ignore[attr-defined]  # the cause fixed
+    out = env.run(selection=Selection(from_phase="etcd"))
+    assert (env.root("a") / "vip.done").exists() and (env.root("b") / "init.done").exists()
+    assert "lb · a: inputs unchanged" in out  # what had converged is skipped from state
+
+
+def test_every_need_names_a_listed_phase_before_it() -> None:
+    names = [p.name for p in all_phases()]
+    assert set(AFTER) == set(names)
+    for name, wanted in AFTER.items():
+        assert all(names.index(w) < names.index(name) for w in wanted), name
 
 
 def test_needs_are_transitive_so_a_selection_keeps_the_order() -> None:

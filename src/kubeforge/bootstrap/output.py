@@ -72,9 +72,10 @@ class RichReporter:
         changed = sum(1 for p in reports for h in p.hosts if h.status == "changed")
         stopped = [(p.name, [h.host for h in p.hosts if h.status == "failed"])
                    for p in reports if any(h.status == "failed" for h in p.hosts)]
-        for name, failed in stopped:
-            self.print(f"[bold red]stopped[/] at phase {name}: failed on "
-                       f"{', '.join(failed)}; {changed} host(s) changed before that")
+        if stopped:
+            where = "; ".join(f"at phase {name}: failed on {', '.join(failed)}"
+                              for name, failed in stopped)
+            self.print(f"[bold red]stopped[/] {where}; {changed} host(s) changed")
         if not stopped and not dry_run:
             summary = f"{changed} host(s) changed" if changed else "nothing changed"
             self.print(f"[bold]done[/]: {len(reports)} phase(s), {summary}")

@@ -38,7 +38,7 @@ NO_COMMAND = -1
 @dataclass(frozen=True)
 class Selection:
     phases: tuple[str, ...] = ()  # --phase (repeatable): only these
-    from_phase: str | None = None  # --from: this one and every later one
+    from_phase: str | None = None  # --from: this one and every phase it does not need
     hosts: frozenset[str] | None = None  # --hosts: only these machines
 
     def pick(self, phases: Sequence[Phase]) -> list[Phase]:
@@ -47,8 +47,12 @@ class Selection:
             if wanted not in names:
                 raise errors.ApplyError(
                     f"unknown phase {wanted!r}; phases are: {', '.join(names)}")
-        start = names.index(self.from_phase) if self.from_phase else 0
-        return [p for p in phases[start:] if not self.phases or p.name in self.phases]
+        # --from X: X and every phase X does not need. Listed one after another that is "X and
+        # every later one"; with tracks it keeps a phase of another track that never ran
+        # because X failed (resuming with --from X must not skip it).
+        before = needs_of(phases)[self.from_phase] if self.from_phase else set()
+        return [p for p in phases if p.name not in before
+                and (not self.phases or p.name in self.phases)]
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,8 @@ class Runner:
         reports: list[PhaseReport] = []
         selected = self.options.selection.pick(self.phases)
         warming = asyncio.ensure_future(self.warm_up(selected))
-        self.check_ahead(selected)
         try:
+            self.check_ahead(selected)
             await self._run(selected, reports)
         finally:
             warming.cancel()
@@ -141,16 +145,25 @@ class Runner:
         waiting, finished = list(selected), set[str]()
         running: dict[asyncio.Task[PhaseReport], Phase] = {}
         failures: list[tuple[Phase, list[HostReport]]] = []
+        raised: list[Exception] = []  # not a host's failure (no address, a plan that broke)
         try:
             while waiting or running:
-                for phase in [p for p in waiting if not failures and needs[p.name] <= finished]:
+                stop = failures or raised
+                for phase in [p for p in waiting if not stop and needs[p.name] <= finished]:
                     waiting.remove(phase)
                     running[asyncio.ensure_future(self.run_phase(phase))] = phase
                 if not running:
                     break
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in sorted(done, key=lambda t: selected.index(running[t])):
-                    phase, report = running.pop(task), task.result()
+                    phase = running.pop(task)
+                    try:
+                        report = task.result()
+                    # Whatever it is, it is raised once the phases still running have
+                    # finished: the other tracks must not be left applying after we return.
+                    except Exception as exc:  # noqa: BLE001
+                        raised.append(exc)
+                        continue
                     reports.append(report)
                     failed = [h for h in report.hosts if h.failure is not None]
                     if failed:
@@ -160,10 +173,14 @@ class Runner:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+        if raised:
+            raise raised[0]
         self.reporter.run_finished(reports, self.options.dry_run)
         if failures:
-            raise errors.ApplyError(self.logs.redact(
-                "\n".join(failure_message(phase, failed) for phase, failed in failures)))
+            lines = [failure_message(phase, failed) for phase, failed in failures]
+            if waiting:
+                lines.append("not started because of it: " + ", ".join(p.name for p in waiting))
+            raise errors.ApplyError(self.logs.redact("\n".join(lines)))
 
     def hosts_of(self, phase: Phase) -> list[str]:
         hosts = phase.hosts(self.ctx)

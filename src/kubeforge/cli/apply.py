@@ -28,7 +28,7 @@ def apply(
     phase: Annotated[list[str] | None, typer.Option(
         "--phase", help=f"Run only this phase (repeatable). Phases: {PHASE_NAMES}.")] = None,
     from_phase: Annotated[str | None, typer.Option(
-        "--from", help="Start at this phase and run every later one.")] = None,
+        "--from", help="Start at this phase: run it and every phase it does not need.")] = None,
     hosts: Annotated[str | None, typer.Option(
         "--hosts", help="Comma-separated machine names: only these.")] = None,
     recheck: Annotated[bool, typer.Option(
