@@ -26,6 +26,7 @@ def fixed_secrets() -> Secrets:
         kubeadm_token="abcdef.0123456789abcdef",
         kubeadm_certificate_key="c0ffee" * 10 + "c0ffee00",
         keepalived_password="goldpass",
+        storage_corosync_authkey_b64=base64.b64encode(bytes(range(255, -1, -1))).decode(),
     )
 
 

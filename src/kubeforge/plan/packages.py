@@ -15,9 +15,9 @@ ROLE: dict[Role, tuple[str, ...]] = {
     "loadbalancer": ("haproxy",),
     "control_plane": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
     "worker": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
-    # keepalived: the storage VIP (render/storage.py), whatever the load balancers use.
-    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha", "nfs-ganesha-gluster",
-                "keepalived"),
+    # + the storage VIP's manager (storage.vip_manager, render/storage.py): for_role.
+    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha",
+                "nfs-ganesha-gluster"),
 }
 
 # In the lab's base tree only: Debian's etcd daemon stands in for kubeadm's static-pod etcd on
@@ -36,6 +36,8 @@ def for_role(spec: ClusterSpec, role: Role, extra: list[str]) -> tuple[str, ...]
     packages = [name for name in (*BASE, *ROLE[role]) if name not in replaced(spec)]
     if role == "loadbalancer":
         packages += VIP_MANAGER[spec.loadbalancer.vip_manager]
+    if role == "gluster":
+        packages += VIP_MANAGER[spec.storage.vip_manager]
     return tuple(dict.fromkeys(packages + extra))
 
 

@@ -75,7 +75,8 @@ def packages(spec: ClusterSpec) -> Iterator[Finding]:
 
 def corosync(spec: ClusterSpec) -> Iterator[Finding]:
     conf = spec.loadbalancer.corosync
-    if spec.loadbalancer.vip_manager != "pacemaker":
+    # The storage VIP's Corosync cluster (storage.vip_manager) uses these settings too.
+    if "pacemaker" not in (spec.loadbalancer.vip_manager, spec.storage.vip_manager):
         return
     if conf.transport != "knet" and "none" not in (conf.crypto_cipher, conf.crypto_hash):
         yield error("loadbalancer.corosync.transport", f"{errata.EXPLAIN[9]}; set transport: knet "
@@ -112,6 +113,10 @@ def storage(spec: ClusterSpec) -> Iterator[Finding]:
     if count and spec.hosts.gluster.data_disk_gb is None:
         yield error("hosts.gluster.data_disk_gb", "gluster machines need a data disk for bricks; "
                     "set data_disk_gb (the reference uses 500)")
+    if spec.storage.vip_manager == "pacemaker" and count < 3:
+        yield error("storage.vip_manager", f"pacemaker needs at least 3 gluster machines (have "
+                    f"{count}): with fewer no majority survives a lost machine, so nobody would "
+                    "hold the storage VIP; set hosts.gluster.count to 3 or use keepalived")
 
 
 def capacity(spec: ClusterSpec) -> Iterator[Finding]:

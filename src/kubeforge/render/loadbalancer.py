@@ -109,6 +109,9 @@ def _pacemaker(
         cluster_name=plan.name,
         corosync=plan.spec.loadbalancer.corosync,
         nodes=nodes,
+        group="pair",
+        member="load balancer",
+        quorum_comment=[],
     )
     return [
         host_file(COMPONENT, lb.name, COROSYNC, corosync),
@@ -152,7 +155,8 @@ def _dropins(plan: Plan, lb: Machine) -> list[Artifact]:
     units += ["corosync"] if plan.spec.loadbalancer.vip_manager == "pacemaker" else ["keepalived"]
     return [
         host_file(COMPONENT, lb.name, DROPIN.format(unit=unit), render_template(
-            "loadbalancer/dropin.conf.j2", host=lb.name, unit=unit, vip=vip, nic=nic.name))
+            "loadbalancer/dropin.conf.j2", host=lb.name, unit=unit, vip=vip, nic=nic.name,
+            group="The load-balancer pair"))
         for unit in units
     ]
 

@@ -37,10 +37,17 @@ class Secrets:
     kubeadm_token: str  # [a-z0-9]{6}.[a-z0-9]{16}
     kubeadm_certificate_key: str  # 32 bytes hex: decrypts the uploaded control-plane certs
     keepalived_password: str  # VRRP PASS auth uses at most 8 characters
+    # The storage VIP's own Corosync cluster (storage.vip_manager: pacemaker): its own key, so
+    # a load balancer's key does not admit anyone to the gluster machines' cluster.
+    storage_corosync_authkey_b64: str
 
     @property
     def corosync_authkey(self) -> bytes:
         return base64.b64decode(self.corosync_authkey_b64)
+
+    @property
+    def storage_corosync_authkey(self) -> bytes:
+        return base64.b64decode(self.storage_corosync_authkey_b64)
 
     def values(self) -> list[str]:
         """Every secret value, for tests and log redaction."""
@@ -72,6 +79,7 @@ CHECKS: dict[str, Callable[[str], str | None]] = {
     "kubeadm_token": _pattern(r"[a-z0-9]{6}\.[a-z0-9]{16}", "a kubeadm token ([a-z0-9]{6}.[a-z0-9]{16})"),
     "kubeadm_certificate_key": _pattern(r"[0-9a-f]{64}", "64 hex digits (kubeadm certificate key)"),
     "keepalived_password": _pattern(r"[A-Za-z0-9_-]{6,8}", "6 to 8 URL-safe characters (VRRP PASS)"),
+    "storage_corosync_authkey_b64": _authkey_problem,
 }
 
 
@@ -86,6 +94,7 @@ def _generators() -> dict[str, Callable[[], str]]:
         "kubeadm_token": token,
         "kubeadm_certificate_key": lambda: random.token_hex(32),
         "keepalived_password": lambda: random.token_urlsafe(6)[:8],
+        "storage_corosync_authkey_b64": lambda: base64.b64encode(random.token_bytes(256)).decode(),
     }
 
 

@@ -155,6 +155,14 @@ class Storage(Strict):
     replica: int = Field(3, ge=1, le=16)
     volume: types.GlusterVolume = "kube"
     storage_class: StorageClassSpec = StorageClassSpec()
+    vip_manager: Literal["keepalived", "pacemaker"] = Field(
+        "keepalived", description="What holds the storage VIP on the gluster machines. "
+        "keepalived (the default): the storage failover figures in docs/benchmarks.md were "
+        "measured with it. pacemaker: the gluster machines form their own Corosync cluster "
+        "(loadbalancer.corosync's settings, its own key) and need at least 3 of them (a "
+        "majority: a machine cut off from the others drops its copy of the VIP). Chosen at "
+        "the first apply: switching a running cluster is refused (docs/storage.md).",
+    )
 
 
 class ClusterSpec(Strict):
