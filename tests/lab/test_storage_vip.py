@@ -52,3 +52,23 @@ def test_every_ganesha_runs_the_rendered_export(move: storage_vip.VipMove, lab: 
     for machine in lab.plan.by_role("gluster"):
         done = lab.exec(machine.name, "systemctl is-active nfs-ganesha keepalived")
         assert done.stdout.split() == ["active", "active"], (machine.name, done.stdout)
+
+
+@pytest.fixture(scope="module")
+def hung(lab: Lab, move: storage_vip.VipMove) -> storage_vip.HungMove:
+    on_lab = DemoLab(lab.workspace, lab.paths, lab.plan, Console(file=io.StringIO(), width=200))
+    return storage_vip.hang(on_lab)
+
+
+def test_a_hung_ganesha_gives_the_vip_up_though_systemd_calls_it_active(
+        hung: storage_vip.HungMove) -> None:
+    # The check asks Ganesha for its exports; `systemctl is-active` kept the VIP on it.
+    assert hung.active_while_hung == "active"
+    assert hung.after != hung.before
+    assert hung.served_after
+
+
+def test_the_thawed_ganesha_serves_again_and_does_not_take_the_vip_back(
+        hung: storage_vip.HungMove) -> None:
+    assert hung.serves_again
+    assert hung.holders_after_return == [hung.after]

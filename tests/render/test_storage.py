@@ -220,7 +220,7 @@ def test_storage_vip_follows_a_healthy_ganesha_on_every_gluster_machine(raw: dic
     for machine in servers:
         text = confs[machine.name]
         assert f"{plan.storage_vip}/24 dev glus0" in text
-        assert 'script "/usr/bin/systemctl is-active --quiet nfs-ganesha.service"' in text
+        assert f'script "{storage.GANESHA_CHECK}"' in text
         peers = re.search(r"unicast_peer \{([^}]*)\}", text)
         assert peers is not None
         assert peers.group(1).split() == [str(m.address) for m in servers if m != machine]
@@ -228,18 +228,43 @@ def test_storage_vip_follows_a_healthy_ganesha_on_every_gluster_machine(raw: dic
     assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == len(servers)
 
 
+def ganesha_checks(plan: Plan) -> dict[str, Artifact]:
+    return {a.host or "": a for a in storage.render(plan, SECRETS) if a.target == storage.GANESHA_CHECK}
+
+
 @pytest.mark.checkers
 def test_keepalived_accepts_the_storage_vip_config(raw: dict[str, Any], tmp_path: Path) -> None:
+    """`keepalived -t` with the check script where the config names it (a mount namespace puts
+    it there): keepalived's script security refuses a missing or group-writable script."""
     plan = plan_for(raw)
     binary = checkrun.need("keepalived")
     for machine in plan.by_role("gluster"):
         conf = tmp_path / f"{machine.name}.conf"
         conf.write_text(keepalived_confs(plan)[machine.name])
+        check = tmp_path / f"{machine.name}.check"
+        check.write_bytes(ganesha_checks(plan)[machine.name].content)
         nic = machine.primary
         assert nic.address is not None
         link = checkrun.veth_lines({nic.name: [checkrun.cidr(nic.address, nic.prefix_len)]})
-        done = checkrun.in_namespaces(f"{link}\n{binary} -t -f {conf}\n")
+        target = Path(storage.GANESHA_CHECK)
+        place = (f"mount -t tmpfs tmpfs /usr/local\nmkdir -p {target.parent}\n"
+                 f"install -m 0755 {check} {target}\n")
+        done = checkrun.in_namespaces(f"{place}{link}\n{binary} -t -f {conf}\n", mount=True)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.checkers
+def test_the_ganesha_check_asks_for_the_volumes_export(raw: dict[str, Any]) -> None:
+    """The check is a shell script `sh -n` accepts, executable, and it looks for this volume's
+    export in Ganesha's own answer (ShowExports over D-Bus), not for a running process."""
+    raw["storage"]["volume"] = "data_1"
+    plan = plan_for(raw)
+    for artifact in ganesha_checks(plan).values():
+        assert artifact.mode == 0o755
+        assert checkrun.run([checkrun.need("sh"), "-n"], artifact.text).returncode == 0
+        assert "exportmgr ShowExports" in artifact.text
+        assert """grep -qF '"/data_1" '""" in artifact.text
+    assert set(ganesha_checks(plan)) == {m.name for m in plan.by_role("gluster")}
 
 
 def test_a_dead_keepalived_drops_the_storage_vip(raw: dict[str, Any]) -> None:

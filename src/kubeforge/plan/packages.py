@@ -16,8 +16,9 @@ ROLE: dict[Role, tuple[str, ...]] = {
     "control_plane": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
     "worker": ("containerd", "glusterfs-client", "nftables", "apt-transport-https", "gpg"),
     # + the storage VIP's manager (storage.vip_manager, render/storage.py): for_role.
-    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha",
-                "nfs-ganesha-gluster"),
+    # dbus: the VIP's check asks Ganesha for its exports over D-Bus (render/storage.py).
+    "gluster": ("glusterfs-server", "glusterfs-client", "xfsprogs", "nfs-ganesha", "nfs-ganesha-gluster",
+                "dbus"),
 }
 
 # In the lab's base tree only: Debian's etcd daemon stands in for kubeadm's static-pod etcd on

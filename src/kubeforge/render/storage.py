@@ -13,7 +13,7 @@ from typing import Any
 
 from kubeforge.errors import RenderError
 from kubeforge.plan.model import Machine, Nic, Plan
-from kubeforge.render import addon_versions, loadbalancer, templating
+from kubeforge.render import addon_versions, loadbalancer, storage_pacemaker, templating
 from kubeforge.render.artifact import Artifact, cluster_file, host_file
 from kubeforge.render.secrets import Secrets
 
@@ -26,6 +26,9 @@ STORAGE_CLASS = "storage/storageclass.yaml"
 CONTROLLER_PATCH = "storage/csi-controller-patch.yaml"
 GANESHA_CONF = "/etc/ganesha/ganesha.conf"
 KEEPALIVED = loadbalancer.KEEPALIVED
+# keepalived's check that this machine's Ganesha serves the volume (templates/storage/ganesha-serves.sh.j2).
+GANESHA_CHECK = "/usr/local/libexec/kubeforge/ganesha-serves"
+GANESHA_CHECK_TIMEOUT_S = 1
 DROPIN = loadbalancer.DROPIN
 # A Ganesha down this many checks (1 s apart) in a row gives the VIP up; systemd restarts a
 # dead one within a second, which then only costs its clients the grace period.
@@ -79,7 +82,7 @@ def render(plan: Plan, secrets: Secrets) -> list[Artifact]:
     conf = {m.name: _ganesha(plan, m) for m in servers}
     return [
         *(host_file(COMPONENT, name, GANESHA_CONF, text) for name, text in conf.items()),
-        *(a for m in servers for a in _vip_files(plan, m, servers)),
+        *(a for m in servers for a in _vip_files(plan, secrets, m, servers)),
         cluster_file(COMPONENT, TOPOLOGY, json.dumps(topology(plan), indent=2) + "\n"),
         cluster_file(COMPONENT, STORAGE_CLASS, _storage_class(plan)),
         cluster_file(COMPONENT, CONTROLLER_PATCH,
@@ -177,17 +180,29 @@ def storage_vip(plan: Plan) -> str:
     return str(plan.storage_vip)
 
 
-def _vip_files(plan: Plan, machine: Machine, servers: list[Machine]) -> list[Artifact]:
-    """The storage VIP on keepalived (VRRP settings shared with the load balancers), and the
-    systemd drop-ins that restart its daemons and drop the VIP with a dead keepalived."""
+def _vip_files(plan: Plan, secrets: Secrets, machine: Machine,
+               servers: list[Machine]) -> list[Artifact]:
+    """The storage VIP on keepalived (VRRP settings shared with the load balancers) or on the
+    gluster machines' own Pacemaker cluster (storage.vip_manager; storage_pacemaker), its check
+    that Ganesha serves the volume, and the systemd drop-ins that restart its daemons and drop
+    the VIP with a dead keepalived."""
     nic = _glus_nic(machine)
     vip = f"{storage_vip(plan)}/{nic.prefix_len}"
+    pacemaker = plan.spec.storage.vip_manager == "pacemaker"
+    units = ("nfs-ganesha",) if pacemaker else ("nfs-ganesha", "keepalived")
     dropins = [host_file(COMPONENT, machine.name, DROPIN.format(unit=unit), templating.render(
         "storage/dropin.conf.j2", host=machine.name, unit=unit, vip=vip, nic=nic.name,
         volume=plan.spec.storage.volume))
-        for unit in ("nfs-ganesha", "keepalived")]
+        for unit in units]
+    check = templating.render("storage/ganesha-serves.sh.j2", host=machine.name,
+                              path=f"/{plan.spec.storage.volume}", timeout_s=GANESHA_CHECK_TIMEOUT_S)
+    common = [host_file(COMPONENT, machine.name, GANESHA_CHECK, check, mode=0o755), *dropins]
+    if pacemaker:
+        place = storage_pacemaker.StorageVip(storage_vip(plan), storage_server(plan),
+                                             GANESHA_CHECK, GANESHA_FALL)
+        return [*common, *storage_pacemaker.files(plan, secrets, machine, servers, nic, place)]
     return [host_file(COMPONENT, machine.name, KEEPALIVED, _keepalived(plan, machine, servers)),
-            *dropins]
+            *common]
 
 
 def _keepalived(plan: Plan, machine: Machine, servers: list[Machine]) -> str:
@@ -200,6 +215,8 @@ def _keepalived(plan: Plan, machine: Machine, servers: list[Machine]) -> str:
         server=storage_server(plan),
         nic=nic.name,
         fall=GANESHA_FALL,
+        check=GANESHA_CHECK,
+        check_timeout_s=GANESHA_CHECK_TIMEOUT_S + 1,
         vip=storage_vip(plan),
         prefix_len=nic.prefix_len,
     )
