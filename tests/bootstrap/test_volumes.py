@@ -59,7 +59,8 @@ def test_create_makes_the_directory_then_limits_it() -> None:
     assert command.index("mkdir -m 0777 $m/kf-sized") < command.index(
         "gluster volume quota kube limit-usage /kf-sized 8388608")
     assert f"/kf-sized/{volumes.MARKER}" in command
-    assert "trap 'umount $m' EXIT" in command
+    assert "trap 'umount $m; rmdir $m' EXIT" in command
+    assert "m=/run/kubeforge-volumes/kube.$$" in command  # its own mount: no unmount of another's
 
 
 def test_delete_touches_only_what_create_made() -> None:
@@ -89,7 +90,23 @@ def test_quota_still_off_is_no_volume_yet() -> None:
            "  <opErrstr>Quota is disabled, please enable quota</opErrstr>\n"
            "  <cliOp>volQuota</cliOp>\n</cliOutput>")
     assert volumes.parse_list(off) == []
-    assert volumes.list_command("kube").endswith("|| true")  # exit 2 is read, not raised
+    assert volumes.list_command("kube").endswith("|| true; fi")  # exit 2 is read, not raised
+
+
+def test_directories_without_a_limit_are_no_volumes() -> None:
+    # `quota list --xml /dir` for a directory without a limit (gluster 11, seen on the lab).
+    unlimited = LIST_XML.replace("<path>/other</path>\n      <hard_limit>1073741824",
+                                 "<path>/other</path>\n      <hard_limit>N/A")
+    assert [v.name for v in volumes.parse_list(unlimited)] == ["kf-sized"]
+    assert volumes.parse_list(volumes.EMPTY_LIST) == []
+
+
+def test_list_asks_for_each_directory_not_for_everything() -> None:
+    # `quota list` of everything fails, printing nothing, once the last limited directory was
+    # deleted without `quota remove`, as csi-driver-nfs deletes claims (the lab).
+    command = volumes.list_command("kube")
+    assert 'gluster volume quota kube list --xml "$@"' in command
+    assert "case $n in ''|*[!a-z0-9-]*) continue" in command  # only plain names reach gluster
 
 
 def test_no_limit_left_is_an_empty_list() -> None:

@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kubeforge.bootstrap import volumes
+from kubeforge.bootstrap import claims, volumes
 from kubeforge.bootstrap.operation import Operation
+from kubeforge.bootstrap.phases.kube import KUBECTL
 from kubeforge.cli import console, reaching
 from kubeforge.cli.console import SpecOption, StateOption
 from kubeforge.errors import ApplyError
+from kubeforge.render import addon_versions, storage
 
 app = typer.Typer(help="Volumes with an enforced size (gluster directory quota).",
                   no_args_is_help=True)
@@ -88,3 +90,38 @@ def delete(name: NameArg, spec: SpecOption = None, state: StateOption = None,
     _on_admin(spec, state, _route(gateway, direct, user, lab),
               volumes.delete_command(_volume_name(spec, state), name))
     console.out.print(f"volume {name}: deleted")
+
+
+@app.command()
+def sync(spec: SpecOption = None, state: StateOption = None,
+         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the sizes it would set; "
+                                               "set none.")] = False,
+         gateway: reaching.GatewayOption = None, direct: reaching.DirectOption = False,
+         user: reaching.UserOption = None, lab: reaching.LabOption = False) -> None:
+    """Size every Kubernetes volume: each PersistentVolume csi-driver-nfs made on the gluster
+    volume gets its capacity as its directory's limit (again after an expansion). Run it after
+    claims are made or grown, or from a timer (docs/storage.md)."""
+    ws = reaching.workspace(spec, state)
+    volume = ws.spec.storage.volume
+
+    async def work(op: Operation) -> tuple[claims.Claims, list[claims.Claim]]:
+        control, servers = op.ctx.hosts_with_role("control_plane"), op.ctx.hosts_with_role("gluster")
+        if not control or not servers:
+            raise ApplyError("volume sync needs control-plane and gluster machines in the spec")
+        pv_list = (await op.read(control[0], f"{KUBECTL} get pv -o json")).decode()
+        ours = claims.of_volume(pv_list, volume, addon_versions.CSI_DRIVER_NFS_PROVISIONER,
+                                {storage.storage_server(op.ctx.plan), storage.storage_vip(op.ctx.plan)})
+        limits = volumes.parse_list((await op.read(servers[0], volumes.list_command(volume))).decode())
+        todo = claims.changes(ours.found, limits)
+        for claim in [] if dry_run else todo:
+            await op.read(servers[0], volumes.expand_command(volume, claim.directory, claim.size))
+        return ours, todo
+
+    ours, todo = reaching.run(ws, _route(gateway, direct, user, lab), work)
+    for reason in ours.skipped:
+        console.err.print(f"[yellow]skipped[/] {reason}")
+    verb = "would set" if dry_run else "set"
+    for claim in todo:
+        console.out.print(f"{claim.pv}: {verb} /{claim.directory} to {claim.size} bytes")
+    console.out.print(f"volume sync: {len(ours.found)} Kubernetes volume(s), "
+                      f"{len(todo)} size(s) {verb}, {len(ours.found) - len(todo)} already right")
