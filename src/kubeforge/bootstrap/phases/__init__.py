@@ -2,7 +2,7 @@
 keeps its list in one place too; the needs make it a graph, as in Kubespray's plays).
 
 After `reachable` three tracks run at the same time, each on machines of its own: the load
-balancers (lb, vip), the storage servers (storage-servers, -pool, -export) and the Kubernetes
+balancers (lb, vip), the storage servers (storage-servers, -pool, -export, -vip) and the Kubernetes
 machines (etcd stand-in, node-prereqs, then the control plane, which also needs the VIP). A
 phase's own hosts still run in parallel. `tests/bootstrap/test_phase_graph.py` checks that
 phases which may overlap touch different machines.
@@ -24,6 +24,7 @@ from kubeforge.bootstrap.phases.storage import Storage
 from kubeforge.bootstrap.phases.storage_export import StorageExport
 from kubeforge.bootstrap.phases.storage_pool import StoragePool
 from kubeforge.bootstrap.phases.storage_servers import StorageServers
+from kubeforge.bootstrap.phases.storage_vip import StorageVip
 from kubeforge.bootstrap.phases.verify import VerifyApiVip, VerifyNodes
 from kubeforge.bootstrap.phases.vip import Vip
 
@@ -36,6 +37,7 @@ AFTER: dict[str, tuple[str, ...]] = {
     "storage-servers": ("reachable",),
     "storage-pool": ("storage-servers",),
     "storage-export": ("storage-pool",),
+    "storage-vip": ("storage-export",),  # storage.vip_manager pacemaker only
     "etcd-standin": ("reachable",),
     "etcd-standin-join": ("etcd-standin",),
     "node-prereqs": ("etcd-standin-join",),  # the same machines: one phase at a time there
@@ -44,7 +46,7 @@ AFTER: dict[str, tuple[str, ...]] = {
     "control-plane-join": ("cni",),
     "workers-join": ("control-plane-join",),
     "addons": ("workers-join",),
-    "storage": ("addons", "storage-export"),  # the StorageClass names the storage VIP
+    "storage": ("addons", "storage-vip"),  # the StorageClass names the storage VIP
     "verify-vip": ("storage",),
     "verify": ("verify-vip",),
 }
@@ -53,7 +55,7 @@ AFTER: dict[str, tuple[str, ...]] = {
 def all_phases() -> list[Phase]:
     """Fresh instances: phases may hold facts gathered during one run."""
     phases = [Preflight(), Gateway(), Reachable(), LoadBalancer(), Vip(), StorageServers(),
-              StoragePool(), StorageExport(), EtcdStandin(), EtcdStandinJoin(), NodePrereqs(),
+              StoragePool(), StorageExport(), StorageVip(), EtcdStandin(), EtcdStandinJoin(), NodePrereqs(),
               ControlPlaneInit(), Cni(),
               ControlPlaneJoin(), WorkersJoin(), Addons(), Storage(), VerifyApiVip(),
               VerifyNodes()]

@@ -24,12 +24,16 @@ class Vip(Phase):
         return crm_loader(ctx)
 
     def plan(self, ctx: Context, host: str) -> m.Manifest:
-        crm = [op for op in files(ctx.host_files(host, "loadbalancer"))
-               if op.args["path"].endswith(".crm")]
-        ops: list[m.Op] = []
-        for op in crm:
-            ops += [m.file(op.args["path"], op.content or b"", mode=0o644),
-                    m.command(f"crm-load:{op.args['path']}",
-                              WAIT_FOR_DC + f"crm configure load update {op.args['path']}",
-                              on_change=[op])]
-        return m.Manifest(ops)
+        return m.Manifest(crm_loads(files(ctx.host_files(host, "loadbalancer"))))
+
+
+def crm_loads(rendered: list[m.Op]) -> list[m.Op]:
+    """Each crm script among `rendered`, and its load once a DC exists, run when it changes
+    (the storage-vip phase loads the storage VIP's the same way)."""
+    ops: list[m.Op] = []
+    for op in (op for op in rendered if op.args["path"].endswith(".crm")):
+        ops += [m.file(op.args["path"], op.content or b"", mode=0o644),
+                m.command(f"crm-load:{op.args['path']}",
+                          WAIT_FOR_DC + f"crm configure load update {op.args['path']}",
+                          on_change=[op])]
+    return ops
