@@ -9,6 +9,7 @@ machine's overlay). Each build stage leaves a stamp, so an interrupted build res
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -106,6 +107,16 @@ def ensure(paths: LabPaths, release: str) -> Path:
         return tree
     sh.require_root()
     tree.parent.mkdir(parents=True, exist_ok=True)
+    # Labs of other prefixes share the cache: two first `lab up`s at once built the same tree
+    # side by side and one lost apt's lock. The second waits, then finds the tree ready.
+    with open(paths.cache / f"base-{release}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_ready(paths, release):
+            _build(paths, release, tree)
+    return tree
+
+
+def _build(paths: LabPaths, release: str, tree: Path) -> None:
     if not (tree / STAMP_DEBOOTSTRAP).exists():
         _debootstrap(paths, release, tree)
     wanted = role_packages()
@@ -114,7 +125,6 @@ def ensure(paths: LabPaths, release: str) -> Path:
     _configure(tree)
     manifest = {"release": release, "packages": list(wanted), "built": time.time()}
     (tree / STAMP_READY).write_text(json.dumps(manifest))
-    return tree
 
 
 def _debootstrap(paths: LabPaths, release: str, tree: Path) -> None:
