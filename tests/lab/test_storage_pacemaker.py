@@ -3,7 +3,8 @@
 one control plane, one worker, three gluster machines). The storage phases converge; Corosync
 and Pacemaker hold the VIP on exactly one gluster machine, keepalived runs on none; the VIP
 moves to exactly one other when its holder loses power (demo/storage_vip.py) and stays there
-when it returns; a second apply changes nothing; a keepalived spec is refused on this cluster.
+when it returns; it leaves a holder whose Ganesha hangs; a second apply changes nothing; a
+keepalived spec is refused on this cluster.
 
 The shared session lab stays keepalived (its failover tests and figures are measured with it).
 """
@@ -38,7 +39,6 @@ COUNTS = {"loadbalancer": 1, "control_plane": 1, "worker": 1, "gluster": 3}
 class PacemakerLab:
     lab: DemoLab
     out: io.StringIO
-    move: storage_vip.VipMove | None = None
 
     @property
     def gluster(self) -> list[str]:
@@ -87,9 +87,9 @@ def kfsp(lab_turn: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 @pytest.fixture(scope="module")
 def move(kfsp: PacemakerLab) -> storage_vip.VipMove:
     """Converges the storage phases, then cuts the holder's power and powers it on again."""
-    kfsp.move = storage_vip.run(kfsp.lab)
-    print(f"storage VIP moved in {kfsp.move.move_s} s")
-    return kfsp.move
+    done = storage_vip.run(kfsp.lab)
+    print(f"storage VIP moved in {done.move_s} s")
+    return done
 
 
 def test_the_vip_is_on_exactly_one_gluster_machine(move: storage_vip.VipMove,
@@ -107,31 +107,48 @@ def test_the_returning_machine_does_not_take_it_back(move: storage_vip.VipMove) 
     assert move.holders_after_return == [move.after]
 
 
-def test_pacemaker_places_it_and_keepalived_runs_nowhere(move: storage_vip.VipMove,
+@pytest.fixture(scope="module")
+def hung(move: storage_vip.VipMove, kfsp: PacemakerLab) -> storage_vip.HungMove:
+    """After the power loss: the holder's Ganesha frozen (SIGSTOP), then thawed."""
+    done = storage_vip.hang(kfsp.lab)
+    print(f"storage VIP left a hung Ganesha in {done.move_s} s")
+    return done
+
+
+def test_a_hung_ganesha_gives_the_vip_up(hung: storage_vip.HungMove) -> None:
+    """The health clone's attribute drops to 0 on the holder (ganesha-serves times out), and
+    the location rule moves the VIP; thawed, that machine serves again and takes nothing back."""
+    assert hung.active_while_hung == "active"  # systemd alone would never have noticed
+    assert hung.after != hung.before and hung.served_after
+    assert hung.serves_again
+    assert hung.holders_after_return == [hung.after]
+
+
+def test_pacemaker_places_it_and_keepalived_runs_nowhere(hung: storage_vip.HungMove,
                                                          kfsp: PacemakerLab) -> None:
-    located = kfsp.sh(move.after, f"crm_resource --locate -r {pcmk.VIP_RESOURCE}")
-    assert located.endswith(move.after), located
+    located = kfsp.sh(hung.after, f"crm_resource --locate -r {pcmk.VIP_RESOURCE}")
+    assert located.endswith(hung.after), located
     for host in kfsp.gluster:
         units = kfsp.sh(host, "systemctl is-active corosync pacemaker nfs-ganesha keepalived")
         assert units.split() == ["active", "active", "active", "inactive"], (host, units)
     # Three members, quorate: the returned machine rejoined.
-    quorum = kfsp.sh(move.after, "corosync-quorumtool -s")
+    quorum = kfsp.sh(hung.after, "corosync-quorumtool -s")
     assert "Quorate:          Yes" in quorum and "Total votes:      3" in quorum, quorum
 
 
-def test_a_second_apply_changes_nothing(move: storage_vip.VipMove, kfsp: PacemakerLab) -> None:
+def test_a_second_apply_changes_nothing(hung: storage_vip.HungMove, kfsp: PacemakerLab) -> None:
     out = kfsp.converge()
     assert "nothing changed" in out, out[-3000:]
     assert "storage-vip" in out
 
 
 def test_switching_the_running_cluster_to_keepalived_is_refused(
-        move: storage_vip.VipMove, kfsp: PacemakerLab) -> None:
+        hung: storage_vip.HungMove, kfsp: PacemakerLab) -> None:
     with pytest.raises(KubeforgeError):
         kfsp.converge("keepalived")
     assert "storage.vip_manager: keepalived, but corosync runs" in kfsp.out.getvalue()
     for host in kfsp.gluster:  # nothing was changed: still Pacemaker's, no keepalived
         assert kfsp.sh(host, "systemctl is-active keepalived") == "inactive"
         assert not kfsp.sh(host, "test -e /etc/keepalived/keepalived.conf && echo there")
-    located = kfsp.sh(move.after, f"crm_resource --locate -r {pcmk.VIP_RESOURCE}")
-    assert located.endswith(move.after), located
+    located = kfsp.sh(hung.after, f"crm_resource --locate -r {pcmk.VIP_RESOURCE}")
+    assert located.endswith(hung.after), located
