@@ -105,10 +105,30 @@ def test_no_pv_list_is_an_error() -> None:
         claims.of_volume("error: the server could not be reached", "kube", PROVISIONER, SERVERS)
 
 
-def test_only_missing_or_other_sizes_change() -> None:
+def test_only_missing_or_smaller_sizes_change_and_larger_ones_are_kept() -> None:
     right = claims.Claim("pvc-a", 2**30, "pvc-a")
     grown = claims.Claim("pvc-b", 2 * 2**30, "pvc-b")
     new = claims.Claim("pvc-c", 2**30, "pvc-c")
+    raised = claims.Claim("pvc-d", 2**30, "pvc-d")  # its limit raised by hand: not taken back
     limits = [volumes.Volume("pvc-a", 2**30, 0, 2**30, False),
-              volumes.Volume("pvc-b", 2**30, 0, 2**30, False)]
-    assert claims.changes([right, grown, new], limits) == [grown, new]
+              volumes.Volume("pvc-b", 2**30, 0, 2**30, False),
+              volumes.Volume("pvc-d", 4 * 2**30, 0, 2**30, False)]
+    todo, kept = claims.changes([right, grown, new, raised], limits)
+    assert todo == [grown, new]
+    [reason] = kept
+    assert reason.startswith("PersistentVolume pvc-d: its directory's size (4294967296 bytes)")
+    assert "volumes only grow" in reason
+
+
+def test_a_directory_not_named_after_its_pv_is_skipped() -> None:
+    # Two PVs naming one directory would take turns setting its size; a PV naming a
+    # `kubeforge volume create` directory would resize it. csi-driver-nfs (no subDir in
+    # kubeforge's StorageClass) names each directory after its PV.
+    [reason] = of(pv(subdir="kf-handmade")).skipped
+    assert "is not named after it" in reason
+
+
+@pytest.mark.parametrize("capacity", ["0", "0.0", "9Ei", "16Ei"])
+def test_a_capacity_gluster_cannot_hold_is_skipped(capacity: str) -> None:
+    [reason] = of(pv(capacity=capacity)).skipped
+    assert "gluster sizes are 1 to 9223372036854775807 bytes" in reason

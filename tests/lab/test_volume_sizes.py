@@ -120,7 +120,7 @@ def _sync(lab: DemoLab, admin: str, capacity: str) -> list[claims.Claim]:
             "server": storage.storage_server(plan), "share": f"/{volume}", "subdir": CLAIM}}}}
     ours = claims.of_volume(json.dumps({"items": [pv]}), volume,
                             addon_versions.CSI_DRIVER_NFS_PROVISIONER, {storage.storage_server(plan)})
-    todo = claims.changes(ours.found, volumes.parse_list(lab.out(admin, volumes.list_command(volume))))
+    todo, _ = claims.changes(ours.found, volumes.parse_list(lab.out(admin, volumes.list_command(volume))))
     for claim in todo:
         lab.run(admin, volumes.expand_command(volume, claim.directory, claim.size))
     return todo

@@ -83,15 +83,28 @@ def _claim(pv: dict[str, Any], share: str, ours: tuple[str, set[str]],
         skipped.append(f"PersistentVolume {name}: its directory {directory!r} is not a plain "
                        "name (a-z, 0-9, '-'; csi-driver-nfs names it after the volume)")
         return None
+    if directory != name:  # kubeforge's StorageClass sets no subDir: one directory per PV
+        skipped.append(f"PersistentVolume {name}: its directory {directory!r} is not named "
+                       "after it, as csi-driver-nfs names the directories it makes")
+        return None
     try:
         size = quantity_bytes(str(spec.get("capacity", {}).get("storage", "")))
     except ValueError as exc:
         skipped.append(f"PersistentVolume {name}: capacity: {exc}")
         return None
+    if not 1 <= size <= volumes.MAX_SIZE:
+        skipped.append(f"PersistentVolume {name}: capacity {size} bytes: gluster sizes are "
+                       f"1 to {volumes.MAX_SIZE} bytes")
+        return None
     return Claim(directory, size, name)
 
 
-def changes(claims: list[Claim], limits: list[volumes.Volume]) -> list[Claim]:
-    """Claims whose directory has no limit, or another size than its capacity."""
+def changes(claims: list[Claim], limits: list[volumes.Volume]) -> tuple[list[Claim], list[str]]:
+    """Claims whose directory has no limit or a smaller one; and why the others with a larger
+    limit keep it (volumes only grow: a limit raised by hand is not taken back)."""
     current = {v.name: v.size for v in limits}
-    return [c for c in claims if current.get(c.directory) != c.size]
+    todo = [c for c in claims if current.get(c.directory, 0) < c.size]
+    kept = [f"PersistentVolume {c.pv}: its directory's size ({current[c.directory]} bytes) is "
+            f"larger than its capacity ({c.size} bytes); volumes only grow, so it is kept"
+            for c in claims if current.get(c.directory, 0) > c.size]
+    return todo, kept

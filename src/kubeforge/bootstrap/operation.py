@@ -58,6 +58,11 @@ class Operation:
             return None
         return done.stdout if done.exit_status == 0 else None
 
+    async def status(self, host: str, command: str) -> tuple[int, bytes, bytes]:
+        """Exit status, stdout and stderr of a command whose failures the caller tells apart."""
+        done = await self.transport.run(host, self._wrap(host, command), b"")
+        return done.exit_status, done.stdout, done.stderr
+
     async def read(self, host: str, command: str) -> bytes:
         """stdout of a read-only command; ApplyError naming host, command and stderr."""
         done = await self.transport.run(host, self._wrap(host, command), b"")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kubeforge.bootstrap import claims, volumes
@@ -13,7 +14,7 @@ from kubeforge.bootstrap.operation import Operation
 from kubeforge.bootstrap.phases.kube import KUBECTL
 from kubeforge.cli import console, reaching
 from kubeforge.cli.console import SpecOption, StateOption
-from kubeforge.errors import ApplyError
+from kubeforge.errors import ApplyError, SpecError
 from kubeforge.render import addon_versions, storage
 
 app = typer.Typer(help="Volumes with an enforced size (gluster directory quota).",
@@ -34,9 +35,21 @@ def _on_admin(spec: SpecOption, state: StateOption, route: reaching.Route, comma
         servers = op.ctx.hosts_with_role("gluster")
         if not servers:
             raise ApplyError("this spec has no gluster machines (hosts.gluster.count)")
-        return (await op.read(servers[0], command)).decode("utf-8", "replace")
+        return await _admin(op, servers[0], command)
 
     return reaching.run(ws, route, work)
+
+
+async def _admin(op: Operation, host: str, command: str) -> str:
+    """stdout of a volume command; its own refusals (exit 3-5: exists, not kubeforge's, no such
+    volume) as bad input, anything else as a failure naming the host, never the script."""
+    status, stdout, stderr = await op.status(host, command)
+    said = stderr.decode("utf-8", "replace").strip()[-2000:]
+    if status in (3, 4, 5):
+        raise SpecError([said])
+    if status != 0:
+        raise ApplyError(f"{host}: the volume command exited {status}: {said or 'no message'}")
+    return stdout.decode("utf-8", "replace")
 
 
 def _volume_name(spec: SpecOption, state: StateOption) -> str:
@@ -104,24 +117,34 @@ def sync(spec: SpecOption = None, state: StateOption = None,
     ws = reaching.workspace(spec, state)
     volume = ws.spec.storage.volume
 
-    async def work(op: Operation) -> tuple[claims.Claims, list[claims.Claim]]:
+    async def work(op: Operation) -> tuple[list[str], list[claims.Claim], list[str]]:
         control, servers = op.ctx.hosts_with_role("control_plane"), op.ctx.hosts_with_role("gluster")
         if not control or not servers:
             raise ApplyError("volume sync needs control-plane and gluster machines in the spec")
         pv_list = (await op.read(control[0], f"{KUBECTL} get pv -o json")).decode()
         ours = claims.of_volume(pv_list, volume, addon_versions.CSI_DRIVER_NFS_PROVISIONER,
                                 {storage.storage_server(op.ctx.plan), storage.storage_vip(op.ctx.plan)})
-        limits = volumes.parse_list((await op.read(servers[0], volumes.list_command(volume))).decode())
-        todo = claims.changes(ours.found, limits)
-        for claim in [] if dry_run else todo:
-            await op.read(servers[0], volumes.expand_command(volume, claim.directory, claim.size))
-        return ours, todo
+        limits = volumes.parse_list(await _admin(op, servers[0], volumes.list_command(volume)))
+        todo, kept = claims.changes(ours.found, limits)
+        done: list[claims.Claim] = []
+        failed: list[str] = []
+        for claim in [] if dry_run else todo:  # one that fails does not keep the others unsized
+            try:
+                await _admin(op, servers[0], volumes.expand_command(volume, claim.directory, claim.size))
+                done.append(claim)
+            except (ApplyError, SpecError) as exc:
+                failed.append(f"PersistentVolume {claim.pv}: {exc}")
+        return [*ours.skipped, *kept], todo if dry_run else done, failed
 
-    ours, todo = reaching.run(ws, _route(gateway, direct, user, lab), work)
-    for reason in ours.skipped:
-        console.err.print(f"[yellow]skipped[/] {reason}")
+    notes, done, failed = reaching.run(ws, _route(gateway, direct, user, lab), work)
+    for note in notes:  # PersistentVolume fields are anyone's text: never Rich markup
+        console.err.print(f"[yellow]skipped[/] {escape(note)}")
     verb = "would set" if dry_run else "set"
-    for claim in todo:
-        console.out.print(f"{claim.pv}: {verb} /{claim.directory} to {claim.size} bytes")
-    console.out.print(f"volume sync: {len(ours.found)} Kubernetes volume(s), "
-                      f"{len(todo)} size(s) {verb}, {len(ours.found) - len(todo)} already right")
+    for claim in done:
+        console.out.print(f"{escape(claim.pv)}: {verb} /{claim.directory} to {claim.size} bytes")
+    for failure in failed:
+        console.err.print(f"[red]failed[/] {escape(failure)}")
+    console.out.print(f"volume sync: {verb} {len(done)} size(s), {len(failed)} failed, "
+                      f"{len(notes)} skipped")
+    if failed:
+        raise typer.Exit(1)

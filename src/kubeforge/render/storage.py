@@ -216,7 +216,7 @@ def _keepalived(plan: Plan, machine: Machine, servers: list[Machine]) -> str:
         nic=nic.name,
         fall=GANESHA_FALL,
         check=GANESHA_CHECK,
-        check_timeout_s=GANESHA_CHECK_TIMEOUT_S + 1,
+        check_timeout_s=2 * GANESHA_CHECK_TIMEOUT_S + 1,  # its two calls, then keepalived kills it
         vip=storage_vip(plan),
         prefix_len=nic.prefix_len,
     )
