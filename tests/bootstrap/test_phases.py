@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,12 +18,12 @@ from kubeforge.spec.model import LoadBalancer
 from kubeforge.workspace import Workspace
 
 
-def context(tmp: Path, vip_manager: str = "pacemaker") -> Context:
+def context(tmp: Path, vip_manager: str = "pacemaker", **fields: Any) -> Context:
+    """The default spec's context, its secrets in `tmp`, with these top-level fields replaced."""
     ws = Workspace(state_root=tmp)
-    spec = ws.operator_spec()
-    spec = spec.model_copy(update={"loadbalancer": LoadBalancer(vip_manager=vip_manager)})
+    updates = {"loadbalancer": LoadBalancer(vip_manager=vip_manager), **fields}
     from kubeforge.plan.build import build_plan
-    plan = build_plan(spec)
+    plan = build_plan(ws.operator_spec().model_copy(update=updates))
     return Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets())
 
 

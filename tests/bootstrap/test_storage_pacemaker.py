@@ -12,23 +12,17 @@ from kubeforge.bootstrap import manifest as m
 from kubeforge.bootstrap.context import Context
 from kubeforge.bootstrap.phases import AFTER, all_phases
 from kubeforge.bootstrap.phases.base import Phase
-from kubeforge.plan.build import build_plan
-from kubeforge.render import bundle
 from kubeforge.render import storage_pacemaker as pcmk
 from kubeforge.spec.model import Storage
-from kubeforge.workspace import Workspace
 
 from .fakehost import FakeHost
+from .test_phases import context as phases_context
 
 GLUSTER = ["kube-glus01", "kube-glus02", "kube-glus03"]
 
 
 def context(tmp: Path, manager: str) -> Context:
-    ws = Workspace(state_root=tmp)
-    spec = ws.operator_spec()
-    spec = spec.model_copy(update={"storage": Storage(vip_manager=manager)})
-    plan = build_plan(spec)
-    return Context(plan, tuple(bundle.render_all(plan, ws.secrets())), ws.secrets())
+    return phases_context(tmp, storage=Storage(vip_manager=manager))
 
 
 @pytest.fixture(scope="module")

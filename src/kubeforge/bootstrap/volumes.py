@@ -31,7 +31,8 @@ EMPTY_LIST = "<cliOutput><opRet>0</opRet><volQuota/></cliOutput>"
 MAX_SIZE = 2**63 - 1
 # Every volume command runs this first. kubeforge's own commands on the machine take turns
 # (flock); `g` runs gluster, retrying (bounded) while another transaction holds glusterd's
-# volume lock -- a `volume sync` from a timer beside a `volume create` hit it on the lab.
+# volume lock -- two creates at once failed on it on the lab, as a sync timer beside a create
+# or any other gluster command would.
 PRELUDE = (
     "set -e; exec 9>/run/lock/kubeforge-volumes.lock; flock 9; "
     "g() { i=0; while :; do s=0; out=$(gluster \"$@\" 2>&1) || s=$?; "

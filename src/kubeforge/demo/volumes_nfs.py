@@ -79,7 +79,7 @@ def prepare(lab: DemoLab) -> tuple[str, str]:
     listed = lab.run(admin, sized.list_command(volume))  # empty while quota is still off
     present = [v.name for v in sized.parse_list(listed.stdout.decode())]
     for name, size in ((STALL_VOLUME, STALL_SIZE), (SIZED_VOLUME, SIZE)):
-        if name not in present:  # exit 3: there already (quota's list missed it once on the lab)
+        if name not in present:  # exit 3: there already (listed or not: gluster/glusterfs#3674)
             done = lab.run(admin, sized.create_command(volume, name, size), timeout=300,
                            check=False)
             if done.returncode not in (0, 3):
